@@ -1,0 +1,103 @@
+"""The ``morgue`` command line: index, search and serve an archive."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from .search import Archive
+from .store import IndexBusy, IndexMissing, default_index_dir
+from .writing import index_paths
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=default_index_dir, show_default="$MORGUE_INDEX or a per-user data directory",
+    help="Index directory.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """morgue: full-text search for a news archive."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True,
+              help="Build a fresh index beside the live one and swap it in when done.")
+@click.option("-v", "--verbose", is_flag=True, help="List every skipped file and why.")
+def index_command(paths, index_dir, rebuild, verbose):
+    """Index articles from PATHS (files or directories; default: data/).
+
+    Incremental: unchanged files are not read again, changed articles are updated and
+    articles whose files vanished are deleted.
+    """
+    paths = paths or (Path("data"),)
+    try:
+        summary = index_paths(
+            paths, index_dir, rebuild=rebuild,
+            progress=lambda files: tqdm(files, unit=" files", desc="indexing",
+                                         leave=False, disable=None))
+    except (IndexBusy, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    if verbose:
+        for skip in summary.skipped:
+            click.echo(f"skipped {skip}")
+    click.echo(f"{index_dir}: {summary}")
+
+
+@main.command("search")
+@click.argument("query")
+@index_option
+@click.option("--page", default=1, show_default=True, help="Page of results.")
+@click.option("--limit", "page_size", default=10, show_default=True, help="Results per page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search_command(query, index_dir, page, page_size, as_json):
+    """Search the index and print the top results."""
+    try:
+        results = Archive(index_dir).search(query, page=page, page_size=page_size)
+    except IndexMissing as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if results.notice:
+        click.echo(f"Note: {results.notice}", err=True)
+    click.echo(f"{results.total} results ({results.elapsed_ms} ms)")
+    for rank, hit in enumerate(results.hits, (results.page - 1) * results.page_size + 1):
+        click.echo(f"\n{rank}. {click.style(hit.title or '(untitled)', bold=True)}")
+        click.echo(f"   {hit.published[:10] or 'undated'} · {hit.id} · score {hit.score}")
+        click.echo(f"   {_terminal(hit.snippet_html)}")
+
+
+def _terminal(fragment: str) -> str:
+    """A highlighted HTML fragment as terminal text, matches in bold."""
+    bolded = _MARK.sub(lambda m: click.style(m.group(1), bold=True, underline=True), fragment)
+    return html.unescape(bolded)
+
+
+@main.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve_command(index_dir, host, port, threads):
+    """Serve the web app with the production WSGI server (waitress)."""
+    import waitress
+
+    from webapp import create_app
+
+    try:
+        Archive(index_dir).count()
+    except IndexMissing as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)")
+    waitress.serve(create_app(index_dir), host=host, port=port, threads=threads,
+                   ident="morgue")

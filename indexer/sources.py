@@ -1,0 +1,158 @@
+"""Finding source files and reading them into articles.
+
+Formats, by file extension:
+
+- ``.html``/``.htm``: one article per saved page, cleaned by :mod:`indexer.cleaning`.
+- ``.jsonl``: one article per line, a JSON object with the keys in ``JSONL_KEYS``.
+- ``.txt``: one article: the first line is the title, the rest the body.
+
+Anything else is skipped with a reason, as is a file or line that cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .article import Article, http_url, parse_date
+from .cleaning import clean_html
+from .decoding import DecodeError, decode
+
+# Accepted keys of a JSON Lines record; ``body`` or ``html`` holds the text.
+JSONL_KEYS = ("id", "title", "body", "html", "date", "url", "byline", "section", "source",
+              "tags", "description")
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A file, or a line of one, that was not indexed, and why."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to read, with the root it was found under (for path-based ids)."""
+
+    path: Path
+    root: Path
+
+    @property
+    def name(self) -> str:
+        """The path relative to its root, or the file name when given directly."""
+        if self.root == self.path:
+            return self.path.name
+        return self.path.relative_to(self.root).as_posix()
+
+
+class SourceError(ValueError):
+    """The whole file cannot be read as articles."""
+
+
+def find_sources(paths, exclude: Path | None = None) -> Iterator[SourceFile | Skip]:
+    """Source files under ``paths`` (directories recursively, hidden ones and ``exclude``
+    left out), in a stable order; a Skip for each unsupported or missing one."""
+    exclude = exclude.resolve() if exclude else None
+    for given in paths:
+        root = Path(given).resolve()
+        if root.is_dir():
+            for directory, subdirs, files in os.walk(root):
+                subdirs[:] = sorted(d for d in subdirs if not d.startswith(".")
+                                    and Path(directory, d) != exclude)
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield _source(Path(directory) / name, root)
+        elif root.is_file():
+            yield _source(root, root)
+        else:
+            yield Skip(str(given), "no such file or directory")
+
+
+def _source(path: Path, root: Path) -> SourceFile | Skip:
+    if path.suffix.lower() in READERS:
+        return SourceFile(path, root)
+    return Skip(str(path), f"unsupported file type {path.suffix or '(no extension)'}")
+
+
+def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[Skip]]:
+    """The articles in one file's bytes, and a Skip for each part that is not one.
+
+    Raises SourceError when nothing in the file can be read.
+    """
+    if not data.strip():
+        raise SourceError("empty file")
+    try:
+        text = decode(data, is_html=source.path.suffix.lower() in (".html", ".htm"))
+    except DecodeError as error:
+        raise SourceError(str(error)) from None
+    articles, skips = [], []
+    for where, article in READERS[source.path.suffix.lower()](source, text):
+        if isinstance(article, str):
+            skips.append(Skip(where, article))
+        elif not article.title and not article.body:
+            skips.append(Skip(where, "empty article (no title or text)"))
+        else:
+            articles.append(article)
+    return articles, skips
+
+
+def _read_html(source: SourceFile, text: str):
+    page = clean_html(text)
+    yield str(source.path), Article(
+        id=page.url or source.name, title=page.title, body=page.body,
+        published=parse_date(page.date), byline=page.byline, section=page.section,
+        source=page.source, tags=page.tags, url=page.url, description=page.description,
+        path=str(source.path))
+
+
+def _read_text(source: SourceFile, text: str):
+    title, _, body = text.strip().partition("\n")
+    yield str(source.path), Article(id=source.name, title=title, body=body,
+                                    path=str(source.path))
+
+
+def _read_jsonl(source: SourceFile, text: str):
+    for number, line in enumerate(text.splitlines(), 1):
+        where = f"{source.path}:{number}"
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            yield where, f"not valid JSON ({error.msg})"
+            continue
+        if not isinstance(record, dict):
+            yield where, "not a JSON object"
+            continue
+        yield where, _record_article(record, source, number)
+
+
+def _record_article(record: dict, source: SourceFile, number: int) -> Article:
+    """An article from a JSON Lines record; an ``html`` value is cleaned like a page."""
+    fields = {key: record.get(key) for key in JSONL_KEYS}
+    page = clean_html(fields["html"]) if isinstance(fields["html"], str) and \
+        not fields["body"] else None
+    tags = fields["tags"] or (page.tags if page else [])
+    if isinstance(tags, str):
+        tags = tags.split(",")
+
+    def pick(key):
+        value = fields[key]
+        return str(value) if value not in (None, "") else getattr(page, key, "") or ""
+
+    return Article(
+        id=pick("id") or http_url(pick("url")) or f"{source.name}#{number}",
+        title=pick("title"), body=pick("body"), published=parse_date(pick("date")),
+        byline=pick("byline"), section=pick("section"), source=pick("source"),
+        tags=[str(t) for t in tags if isinstance(t, (str, int, float))],
+        url=pick("url"), description=pick("description"), path=str(source.path))
+
+
+READERS = {".html": _read_html, ".htm": _read_html, ".jsonl": _read_jsonl, ".txt": _read_text}

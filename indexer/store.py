@@ -1,0 +1,134 @@
+"""Where the index lives on disk, and how a new build replaces it atomically.
+
+An index directory holds one or more *generations*, each a complete Whoosh index, and a
+symbolic link ``current`` naming the live one. Incremental updates commit into the live
+generation (Whoosh commits are atomic); a rebuild fills a fresh generation and then
+repoints ``current`` with one ``rename``, so a reader sees the old index or the new one,
+never a half-built one. One writer at a time holds ``write.lock`` (an ``flock``, which the
+kernel releases when its process dies, so a killed writer never leaves a stale lock).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import platformdirs
+from whoosh import index as whoosh_index
+
+from .schema import SCHEMA
+
+CURRENT = "current"
+SOURCES = "sources.json"
+
+
+class IndexMissing(LookupError):
+    """There is no built index in the directory."""
+
+
+class IndexBusy(RuntimeError):
+    """Another process is writing to the index."""
+
+
+def default_index_dir() -> Path:
+    """``$MORGUE_INDEX``, else a per-user data directory."""
+    return Path(os.environ.get("MORGUE_INDEX") or
+                Path(platformdirs.user_data_dir("morgue")) / "index")
+
+
+def live_generation(index_dir: Path) -> Path | None:
+    """The directory of the live generation, or None when nothing was published yet."""
+    link = Path(index_dir) / CURRENT
+    if not link.is_symlink():
+        return None
+    return (Path(index_dir) / os.readlink(link)).resolve()
+
+
+def open_live(index_dir: Path):
+    """Open the live Whoosh index for reading."""
+    generation = live_generation(index_dir)
+    if generation is None or not whoosh_index.exists_in(str(generation)):
+        raise IndexMissing(f"no index in {index_dir}: build one with `morgue index`")
+    return whoosh_index.open_dir(str(generation))
+
+
+class WriteSession:
+    """Exclusive write access to an index directory, for the life of a ``with`` block."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._lock_file = None
+
+    def __enter__(self) -> "WriteSession":
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.index_dir / "write.lock", "a+")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.seek(0)
+            owner = self._lock_file.read().strip() or "another process"
+            self._lock_file.close()
+            raise IndexBusy(f"{self.index_dir} is being written by {owner}; "
+                            "wait for it to finish") from None
+        self._lock_file.truncate(0)
+        self._lock_file.write(f"morgue index (pid {os.getpid()})")
+        self._lock_file.flush()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._lock_file.truncate(0)
+        self._lock_file.close()
+
+    def new_generation(self):
+        """Create an empty index in a new generation directory (not yet live)."""
+        path = self.index_dir / f"gen-{time.time_ns()}"
+        path.mkdir()
+        return whoosh_index.create_in(str(path), SCHEMA)
+
+    def live_or_new(self):
+        """The live index to update in place, or a new generation when there is none."""
+        generation = live_generation(self.index_dir)
+        if generation is not None and whoosh_index.exists_in(str(generation)):
+            return whoosh_index.open_dir(str(generation)), True
+        return self.new_generation(), False
+
+    def publish(self, ix) -> None:
+        """Make the generation of ``ix`` the live one, atomically, and drop old ones.
+
+        The generation that was live until now is kept, so that searchers still open on
+        it finish their work; older and abandoned ones are removed.
+        """
+        generation = Path(ix.storage.folder)
+        previous = live_generation(self.index_dir)
+        tmp = self.index_dir / f"{CURRENT}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(generation.name)
+        os.replace(tmp, self.index_dir / CURRENT)
+        dir_fd = os.open(self.index_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        for old in self.index_dir.glob("gen-*"):
+            if old.resolve() not in (generation.resolve(), previous):
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def read_sources(ix) -> dict[str, str]:
+    """The content hash of each source file as of the index's last commit."""
+    try:
+        return json.loads((Path(ix.storage.folder) / SOURCES).read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def write_sources(ix, sources: dict[str, str]) -> None:
+    """Record source-file hashes beside the index, replacing the old record atomically."""
+    path = Path(ix.storage.folder) / SOURCES
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(sources, sort_keys=True), "utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,67 @@
+"""Shared fixtures: real archives on disk, indexed into real Whoosh indexes."""
+
+from __future__ import annotations
+
+import json
+import lzma
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.search import Archive
+from indexer.writing import index_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+REUTERS = ROOT.parent / "shared" / "corpora" / "reuters-21578" / "reuters-21578.jsonl.xz"
+SAMPLE_ID = "japan-us-security-pact.txt"
+
+
+def reuters_records(count: int) -> list[dict]:
+    """The first ``count`` Reuters-21578 stories that have a body, as morgue JSON Lines
+    records (paragraphs, which the original marks by indentation, separated by blank
+    lines)."""
+    if not REUTERS.exists():
+        pytest.skip(f"the Reuters-21578 corpus is not at {REUTERS}")
+    records = []
+    with lzma.open(REUTERS, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            story = json.loads(line)
+            if story["body"].strip():
+                records.append(dict(
+                    id=story["id"], title=story["title"],
+                    body=story["body"].replace("\n    ", "\n\n"), date=story["date"],
+                    byline=story["author"], source="Reuters", tags=story["topics"]))
+            if len(records) == count:
+                return records
+    return records
+
+
+def write_jsonl(path: Path, records) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def archive_files(tmp_path_factory) -> Path:
+    """A directory holding the sample archive of data/, 1,500 Reuters stories and the
+    saved news pages of tests/fixtures/pages."""
+    root = tmp_path_factory.mktemp("archive")
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copytree(FIXTURES / "pages", root / "pages")
+    write_jsonl(root / "reuters.jsonl", reuters_records(1500))
+    return root
+
+
+@pytest.fixture(scope="session")
+def index_dir(archive_files, tmp_path_factory) -> Path:
+    """A real index of ``archive_files``, built once for the session (read-only)."""
+    directory = tmp_path_factory.mktemp("index")
+    index_paths([archive_files], directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def archive(index_dir) -> Archive:
+    return Archive(index_dir)

@@ -1,0 +1,81 @@
+"""Reading source files: which articles come out of each format, and what is skipped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.sources import SourceError, SourceFile, find_sources, read_articles
+
+
+def read(path: Path):
+    return read_articles(SourceFile(path, path.parent), path.read_bytes())
+
+
+def test_jsonl_records_become_articles_and_bad_lines_are_skipped(tmp_path):
+    path = tmp_path / "wire.jsonl"
+    path.write_text("\n".join([
+        json.dumps({"id": "w1", "title": "Grain prices rise", "body": "Wheat rose.\n\nCorn too.",
+                    "date": "1987-03-05T10:00:00", "byline": "By A. Writer", "section": "Markets",
+                    "source": "Wire", "tags": ["grain", "wheat"], "url": "https://wire.example/1"}),
+        "{not json",
+        json.dumps(["a", "list"]),
+        json.dumps({"id": "w2", "title": "", "body": ""}),
+        json.dumps({"title": "No id given", "body": "Text", "tags": "a, b",
+                    "url": "javascript:alert(1)"}),
+        json.dumps({"id": "w3", "html": "<h1>From HTML</h1><nav>Menu</nav><p>Page text.</p>"}),
+        "",
+    ]), "utf-8")
+    articles, skips = read(path)
+    first, no_id, from_html = articles
+    assert (first.id, first.title, first.body) == ("w1", "Grain prices rise",
+                                                   "Wheat rose.\n\nCorn too.")
+    assert first.published.isoformat() == "1987-03-05T10:00:00+00:00"
+    assert (first.section, first.source, first.tags) == ("Markets", "Wire", ["grain", "wheat"])
+    assert first.url == "https://wire.example/1"
+    assert no_id.id == "wire.jsonl#5" and no_id.tags == ["a", "b"] and no_id.url == ""
+    assert (from_html.title, from_html.body) == ("From HTML", "Page text.")
+    assert [(s.where.rsplit(":", 1)[1], s.reason.split(" (")[0]) for s in skips] == [
+        ("2", "not valid JSON"), ("3", "not a JSON object"), ("4", "empty article")]
+
+
+def test_text_file_first_line_is_the_title(tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_text("  Harbour reopens\n\nThe harbour reopened on Monday.\nShips queued.\n")
+    [article], skips = read(path)
+    assert (article.id, article.title) == ("note.txt", "Harbour reopens")
+    assert article.body == "The harbour reopened on Monday. Ships queued."
+    assert skips == []
+
+
+def test_html_page_id_is_its_canonical_url(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text('<link rel="canonical" href="https://paper.example/a/1"><h1>T</h1><p>Body.</p>')
+    [article], _ = read(path)
+    assert article.id == article.url == "https://paper.example/a/1"
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "empty file"),
+    (b"   \n", "empty file"),
+    (bytes(range(256)) * 40, "binary data, not text"),
+])
+def test_unreadable_files_raise_a_clear_reason(tmp_path, content, reason):
+    path = tmp_path / "broken.html"
+    path.write_bytes(content)
+    with pytest.raises(SourceError, match=reason):
+        read(path)
+
+
+def test_find_sources_walks_directories_in_order_and_reports_unsupported_files(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "two.html").write_text("x")
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "c.txt").write_text("x")
+    found = list(find_sources([tmp_path, tmp_path / "missing.txt"]))
+    assert [getattr(f, "name", None) or f.reason for f in found] == [
+        "a.txt", "unsupported file type .jpg", "b/two.html", "no such file or directory"]
