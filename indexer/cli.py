@@ -101,3 +101,7 @@ def serve_command(index_dir, host, port, threads):
     click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)")
     waitress.serve(create_app(index_dir), host=host, port=port, threads=threads,
                    ident="morgue")
+
+
+if __name__ == "__main__":
+    main()

@@ -97,9 +97,9 @@ def parse_query(text: str) -> ParsedQuery:
     notices += balance_notices
     for name in dict.fromkeys(_FIELD_PREFIX.findall(repaired)):
         if name not in SEARCHABLE_FIELDS:
-            repaired = re.sub(rf"(?<![\w\"]){re.escape(name)}:", f"{name} ", repaired)
-            notices.append(f"there is no field {name!r}, so it was searched as a word "
-                           f"(fields: {', '.join(SEARCHABLE_FIELDS)})")
+            repaired = re.sub(rf"(?<![\w\"]){re.escape(name)}:", "", repaired)
+            notices.append(f"there is no field {name!r}, so its words were searched in "
+                           f"all fields (fields: {', '.join(SEARCHABLE_FIELDS)})")
     query = PARSER.parse(repaired)
     if query is wq.NullQuery and _WORDS.search(repaired):
         words = [w for w in _WORDS.findall(repaired) if w not in ("AND", "OR", "NOT")]

@@ -58,7 +58,8 @@ def archive_files(tmp_path_factory) -> Path:
 def index_dir(archive_files, tmp_path_factory) -> Path:
     """A real index of ``archive_files``, built once for the session (read-only)."""
     directory = tmp_path_factory.mktemp("index")
-    index_paths([archive_files], directory)
+    index_paths([archive_files / "data", archive_files / "pages",
+                 archive_files / "reuters.jsonl"], directory)
     return directory
 
 
