@@ -104,6 +104,7 @@ def parse_query(text: str) -> ParsedQuery:
     if query is wq.NullQuery and _WORDS.search(repaired):
         words = [w for w in _WORDS.findall(repaired) if w not in ("AND", "OR", "NOT")]
         query = PARSER.parse(" ".join(words))
-        notices.append("the operators could not be read, so the words were searched")
+        if query is not wq.NullQuery:
+            notices.append("the operators could not be read, so the words were searched")
     notice = "; ".join(notices)
     return ParsedQuery(text, query, notice[:1].upper() + notice[1:] + "." if notice else "")

@@ -125,13 +125,13 @@ class Archive:
     def search(self, text: str, page=1, page_size=10) -> ResultPage:
         """One page of the ranked results for the query ``text``."""
         started = time.perf_counter()
+        searcher = self.searcher()
         page = bounded(page, 1, 10**9, 1)
         page_size = bounded(page_size, 1, MAX_PAGE_SIZE, 10)
         parsed = parse_query(text)
         result = ResultPage(parsed.text, page, page_size, notice=parsed.notice)
         if parsed.empty:
             return result
-        searcher = self.searcher()
         results = searcher.search(parsed.query, limit=min(page, MAX_PAGE) * page_size)
         result.total = len(results)
         if page > MAX_PAGE and result.total > MAX_PAGE * page_size:

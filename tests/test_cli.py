@@ -1,0 +1,55 @@
+"""The `morgue` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import SAMPLE_ID, ROOT
+
+
+def morgue(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "indexer.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_index_prints_one_summary_line_and_lists_skips_when_verbose(tmp_path):
+    (tmp_path / "a.txt").write_text("A title\n\nA body.\n")
+    (tmp_path / "b.pdf").write_bytes(b"%PDF-1.4")
+    run = morgue("index", tmp_path, "--index", tmp_path / ".index", "--verbose")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        f"skipped {tmp_path / 'b.pdf'}: unsupported file type .pdf",
+        f"{tmp_path / '.index'}: added 1, updated 0, deleted 0, unchanged 0, skipped 1; "
+        "1 articles in the index"]
+
+
+def test_index_defaults_to_data_and_the_index_set_by_environment(tmp_path):
+    env_index = tmp_path / "env-index"
+    run = subprocess.run([sys.executable, "-m", "indexer.cli", "index"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120,
+                         env={"MORGUE_INDEX": str(env_index), "PATH": ""})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"{env_index}: added 1,")
+
+
+def test_search_prints_results_and_json(index_dir):
+    run = morgue("search", "Japan security pact", "--index", index_dir)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("1 results")
+    assert "Japan-U.S. Security Pact Upgraded" in lines[2]
+    assert f"undated · {SAMPLE_ID} · score" in lines[3]
+    data = json.loads(morgue("search", "cybersecurity", "--json", "--index", index_dir).stdout)
+    assert data["hits"][0]["id"] == SAMPLE_ID
+    assert "<mark>cybersecurity</mark>" in data["hits"][0]["snippet_html"]
+
+
+def test_errors_are_one_line_without_a_traceback(tmp_path):
+    run = morgue("search", "x", "--index", tmp_path / "none")
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        f"Error: no index in {tmp_path / 'none'}: build one with `morgue index`"]
+    run = morgue("serve", "--index", tmp_path / "none")
+    assert run.returncode == 1 and "Traceback" not in run.stderr

@@ -1,0 +1,162 @@
+"""The web app through Flask's test client: pages, JSON API, escaping and errors."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from indexer.writing import index_paths
+from webapp import create_app
+
+from conftest import SAMPLE_ID, write_jsonl
+
+HOSTILE_TITLE = "<script>alert('title')</script><img src=x onerror=alert(1)>Hostile headline"
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    return create_app(index_dir).test_client()
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    write_jsonl(root / "hostile.jsonl", [
+        {"id": "evil<script>", "title": HOSTILE_TITLE,
+         "body": "Hostile <script>alert('body')</script> text with a "
+                 "<a href='javascript:alert(2)'>link</a> &lt;b&gt;entity&lt;/b&gt;.",
+         "byline": "<b onmouseover=alert(3)>Mallory</b>", "source": "<i>Evil</i>",
+         "url": "javascript:alert(4)", "tags": ["<svg onload=alert(5)>"]},
+        {"id": "https://paper.example/2020/05/story?x=1", "title": "Story with a URL id",
+         "body": "Hostile neighbours of a URL."},
+    ])
+    index_paths([root], root / "index")
+    return create_app(root / "index").test_client()
+
+
+def page(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def assert_nothing_executable(soup: BeautifulSoup) -> None:
+    assert soup.find_all(["script", "img", "svg", "iframe", "object", "embed"]) == []
+    for tag in soup.find_all(True):
+        assert not [a for a in tag.attrs if a.lower().startswith("on")], tag
+        for attr in ("href", "src", "action"):
+            assert not str(tag.get(attr, "")).lower().startswith(("javascript:", "data:"))
+
+
+def test_front_page_has_a_labelled_search_box(client):
+    soup = page(client.get("/"))
+    box = soup.find("input", attrs={"name": "q"})
+    assert soup.find("label", attrs={"for": box["id"]}).get_text() == "Search the archive"
+    assert "1,505 articles" in soup.get_text(" ")
+
+
+def test_search_shows_the_sample_article_first_with_marked_words(client):
+    response = client.get("/?q=Japan+security+pact")
+    assert response.status_code == 200
+    soup = page(response)
+    assert soup.find("input", attrs={"name": "q"})["value"] == "Japan security pact"
+    first = soup.select("ol.results li")[0]
+    link = first.find("h2").find("a")
+    assert link.get_text(" ", strip=True).startswith("Japan -U.S. Security Pact")
+    assert link["href"].startswith(f"/articles/{SAMPLE_ID}?q=")
+    assert [m.get_text() for m in first.find("h2").find_all("mark")] == [
+        "Japan", "Security", "Pact"]
+    assert first.select(".snippet mark")
+    assert "1 result" in soup.select_one(".summary").get_text(" ")
+
+
+def test_results_show_date_byline_and_source(client):
+    soup = page(client.get("/?q=title:cocoa+bahia"))
+    meta = soup.select("ol.results li")[0].select_one(".meta")
+    assert meta.find("time")["datetime"].startswith("1987-02-26")
+    assert meta.find("time").get_text() == "26 February 1987"
+    assert meta.select_one(".source").get_text() == "Reuters"
+
+
+def test_pagination_links_keep_the_query(client):
+    soup = page(client.get("/?q=oil&page=2"))
+    assert soup.select_one("ol.results")["start"] == "11"
+    prev, nxt = soup.select_one("a[rel=prev]"), soup.select_one("a[rel=next]")
+    assert prev["href"] == "/?q=oil&page=1" and nxt["href"] == "/?q=oil&page=3"
+
+
+@pytest.mark.parametrize("url", ["/?q=oil&page=999999999999999999999", "/?q=oil&page=-4",
+                                 "/?q=oil&page=abc&size=100000", "/?q=oil&page=500"])
+def test_absurd_pages_answer_with_a_page_not_an_error(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    soup = page(response)
+    if not soup.select("ol.results li"):
+        assert soup.select_one(".empty a")["href"] == "/?q=oil"
+
+
+@pytest.mark.parametrize("query", ['"security pact', "(japan", "title:(", "AND", "nofield:x",
+                                   "*", "\x00\x1f", "a" * 5000])
+def test_malformed_queries_get_a_friendly_page(client, query):
+    response = client.get("/", query_string={"q": query})
+    assert response.status_code == 200
+    assert page(response).select_one(".summary")
+
+
+def test_no_results_page_says_so(client):
+    soup = page(client.get("/?q=zzyzx+qwertyuiop"))
+    assert "No results" in soup.select_one(".summary").get_text()
+    assert soup.select_one(".empty")
+
+
+def test_article_page_shows_the_text_with_the_query_marked(client):
+    soup = page(client.get(f"/articles/{SAMPLE_ID}?q=military"))
+    assert soup.find("h1").get_text().startswith("Japan-U.S. Security Pact")
+    paragraphs = soup.select("article.story .body p")
+    assert paragraphs[0].get_text().startswith("Washington, D.C. – The United States")
+    assert len(soup.select("article.story mark")) == 7
+    assert soup.select_one("a[href='/?q=military']")
+
+
+def test_unknown_article_is_a_404_page(client):
+    response = client.get("/articles/no-such-story")
+    assert response.status_code == 404
+    assert page(response).find("h1").get_text() == "Not found"
+
+
+def test_json_api_search_and_article(client):
+    data = client.get("/api/search?q=Japan+security+pact").get_json()
+    assert data["total"] == 1 and data["hits"][0]["id"] == SAMPLE_ID
+    assert "<mark>" in data["hits"][0]["snippet_html"]
+    article = client.get(f"/api/articles/{SAMPLE_ID}").get_json()
+    assert article["title"].startswith("Japan-U.S.") and len(article["paragraphs_html"]) == 6
+    missing = client.get("/api/articles/nope")
+    assert missing.status_code == 404 and "no article" in missing.get_json()["error"]
+
+
+def test_hostile_article_text_is_escaped_everywhere(hostile_client):
+    results = hostile_client.get("/?q=hostile")
+    soup = page(results)
+    assert_nothing_executable(soup)
+    titles = [a.get_text() for a in soup.select("ol.results h2 a")]
+    assert "<script>alert('title')</script><img src=x onerror=alert(1)>Hostile headline" in \
+        [t.strip() for t in titles]
+    link = soup.select_one("ol.results h2 a")["href"]
+    article = hostile_client.get(link)
+    assert article.status_code == 200
+    soup = page(article)
+    assert_nothing_executable(soup)
+    assert "Mallory" in soup.get_text() and "<svg onload=alert(5)>" in soup.get_text()
+    assert not soup.find("a", string="Original page")  # its javascript: URL was dropped
+
+
+def test_ids_that_are_urls_route_to_their_article(hostile_client):
+    soup = page(hostile_client.get("/?q=neighbours"))
+    href = soup.select_one("ol.results h2 a")["href"]
+    response = hostile_client.get(href)
+    assert response.status_code == 200
+    assert page(response).find("h1").get_text() == "Story with a URL id"
+
+
+def test_missing_index_is_explained(tmp_path):
+    response = create_app(tmp_path / "nothing-here").test_client().get("/?q=x")
+    assert response.status_code == 503
+    assert "morgue index" in page(response).get_text()
