@@ -50,7 +50,8 @@ def index_command(paths, index_dir, rebuild, verbose):
     if verbose:
         for skip in summary.skipped:
             click.echo(f"skipped {skip}")
-    click.echo(f"{index_dir}: {summary}")
+    hint = " (--verbose says why)" if summary.skipped and not verbose else ""
+    click.echo(f"{index_dir}: {summary}{hint}")
 
 
 @main.command("search")

@@ -5,17 +5,27 @@ Formats, by file extension:
 - ``.html``/``.htm``: one article per saved page, cleaned by :mod:`indexer.cleaning`.
 - ``.jsonl``: one article per line, a JSON object with the keys in ``JSONL_KEYS``.
 - ``.txt``: one article: the first line is the title, the rest the body.
+- ``.sgm``/``.sgml``: newswire in the SGML of the Reuters-21578 collection, one article
+  per ``<REUTERS>`` element.
 
-Anything else is skipped with a reason, as is a file or line that cannot be read.
+Any of these may be compressed (``.gz``, ``.bz2``, ``.xz``). Anything else is skipped with
+a reason, as is a file or line that cannot be read.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import json
+import lzma
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from bs4 import BeautifulSoup
 
 from .article import Article, http_url, parse_date
 from .cleaning import clean_html
@@ -43,6 +53,12 @@ class SourceFile:
 
     path: Path
     root: Path
+
+    @property
+    def format(self) -> str:
+        """The extension that names the format, behind any compression suffix."""
+        suffixes = [s.lower() for s in self.path.suffixes] or [""]
+        return suffixes[-2] if suffixes[-1] in DECOMPRESS and len(suffixes) > 1 else suffixes[-1]
 
     @property
     def name(self) -> str:
@@ -76,9 +92,10 @@ def find_sources(paths, exclude: Path | None = None) -> Iterator[SourceFile | Sk
 
 
 def _source(path: Path, root: Path) -> SourceFile | Skip:
-    if path.suffix.lower() in READERS:
-        return SourceFile(path, root)
-    return Skip(str(path), f"unsupported file type {path.suffix or '(no extension)'}")
+    source = SourceFile(path, root)
+    if source.format in READERS:
+        return source
+    return Skip(str(path), f"unsupported file type {source.format or '(no extension)'}")
 
 
 def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[Skip]]:
@@ -86,14 +103,17 @@ def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[
 
     Raises SourceError when nothing in the file can be read.
     """
+    compression = source.path.suffix.lower()
+    if compression in DECOMPRESS:
+        data = _decompress(data, compression)
     if not data.strip():
         raise SourceError("empty file")
     try:
-        text = decode(data, is_html=source.path.suffix.lower() in (".html", ".htm"))
+        text = decode(data, is_html=source.format in (".html", ".htm"))
     except DecodeError as error:
         raise SourceError(str(error)) from None
     articles, skips = [], []
-    for where, article in READERS[source.path.suffix.lower()](source, text):
+    for where, article in READERS[source.format](source, text):
         if isinstance(article, str):
             skips.append(Skip(where, article))
         elif not article.title and not article.body:
@@ -101,6 +121,18 @@ def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[
         else:
             articles.append(article)
     return articles, skips
+
+
+def _decompress(data: bytes, compression: str) -> bytes:
+    """The decompressed bytes, at most MAX_DECOMPRESSED of them."""
+    try:
+        with DECOMPRESS[compression](io.BytesIO(data)) as stream:
+            data = stream.read(MAX_DECOMPRESSED + 1)
+    except (OSError, EOFError, lzma.LZMAError) as error:
+        raise SourceError(f"cannot decompress ({error})") from None
+    if len(data) > MAX_DECOMPRESSED:
+        raise SourceError(f"decompresses to more than {MAX_DECOMPRESSED >> 20} MB")
+    return data
 
 
 def _read_html(source: SourceFile, text: str):
@@ -155,4 +187,37 @@ def _record_article(record: dict, source: SourceFile, number: int) -> Article:
         url=pick("url"), description=pick("description"), path=str(source.path))
 
 
-READERS = {".html": _read_html, ".htm": _read_html, ".jsonl": _read_jsonl, ".txt": _read_text}
+_REUTERS_PARAGRAPH = re.compile(r"\n {2,}")
+_REUTERS_SIGN_OFF = re.compile(r"\s*Reuter\W*$")
+
+
+def _read_sgml(source: SourceFile, text: str):
+    """Stories in the SGML of Reuters-21578: ``<REUTERS NEWID>`` with ``<DATE>``,
+    ``<TITLE>``, ``<AUTHOR>``, ``<BODY>`` (paragraphs indented), ``<TOPICS>`` and
+    ``<PLACES>`` (both become tags)."""
+    for story in BeautifulSoup(text, "html.parser").find_all("reuters"):
+        where = f"{source.path}: NEWID {story.get('newid', '?')}"
+        title, body = _child_text(story, "title"), _child_text(story, "body")
+        if not story.find("title"):
+            # An unprocessed story: raw text in <TEXT>, its first line a headline.
+            title, _, body = _child_text(story, "text").strip("\x02\x03 \n").partition("\n")
+        body = _REUTERS_SIGN_OFF.sub("", body)
+        codes = [d.get_text() for name in ("topics", "places") if story.find(name)
+                 for d in story.find(name).find_all("d")]
+        yield where, Article(
+            id=f"reuters-{story.get('newid') or where}", title=title,
+            body=_REUTERS_PARAGRAPH.sub("\n\n", body),
+            published=parse_date(_child_text(story, "date")),
+            byline=re.sub(r"^\s*by\s+", "", _child_text(story, "author"), flags=re.I),
+            source="Reuters", tags=codes, path=str(source.path))
+
+
+def _child_text(tag, name: str) -> str:
+    child = tag.find(name)
+    return child.get_text() if child else ""
+
+
+READERS = {".html": _read_html, ".htm": _read_html, ".jsonl": _read_jsonl, ".txt": _read_text,
+           ".sgm": _read_sgml, ".sgml": _read_sgml}
+DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+MAX_DECOMPRESSED = 256 << 20

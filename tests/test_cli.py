@@ -32,6 +32,7 @@ def test_index_defaults_to_data_and_the_index_set_by_environment(tmp_path):
                          env={"MORGUE_INDEX": str(env_index), "PATH": ""})
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(f"{env_index}: added 1,")
+    assert run.stdout.rstrip().endswith("skipped 1; 1 articles in the index (--verbose says why)")
 
 
 def test_search_prints_results_and_json(index_dir):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
+import lzma
 from pathlib import Path
 
 import pytest
 
 from indexer.sources import SourceError, SourceFile, find_sources, read_articles
+
+from conftest import FIXTURES, ROOT
 
 
 def read(path: Path):
@@ -79,3 +84,39 @@ def test_find_sources_walks_directories_in_order_and_reports_unsupported_files(t
     found = list(find_sources([tmp_path, tmp_path / "missing.txt"]))
     assert [getattr(f, "name", None) or f.reason for f in found] == [
         "a.txt", "unsupported file type .jpg", "b/two.html", "no such file or directory"]
+
+
+def test_reuters_sgml_stories_become_articles():
+    path = ROOT.parent / "shared" / "corpora" / "reuters-21578" / "sgm" / "reut2-000.sgm.xz"
+    if not path.exists():
+        pytest.skip(f"{path} is not there")
+    articles, skips = read(path)
+    assert (len(articles), skips) == (1000, [])
+    cocoa = articles[0]
+    assert (cocoa.id, cocoa.title) == ("reuters-1", "BAHIA COCOA REVIEW")
+    assert cocoa.published.isoformat() == "1987-02-26T15:01:01.790000+00:00"
+    assert cocoa.tags == ["cocoa", "el-salvador", "uruguay", "usa"]
+    assert cocoa.body.startswith("Showers continued throughout the week in the Bahia cocoa")
+    assert cocoa.body.split("\n\n")[1] == "The dry period means the temporao will be late this year."
+    assert cocoa.body.endswith("after carnival which ends midday on February 27.")
+    by_id = {a.id: a for a in articles}
+    assert by_id["reuters-4"].byline == "Janie Gabbett, Reuters"
+    assert by_id["reuters-99"].title == "FEDERAL RESERVE WEEKLY REPORT 1 - FEB 26"
+
+
+@pytest.mark.parametrize("suffix, compress", [(".gz", gzip.compress), (".bz2", bz2.compress),
+                                              (".xz", lzma.compress)])
+def test_compressed_sources_are_read_through(tmp_path, suffix, compress):
+    page = (FIXTURES / "pages" / "bc13ff87b263.html").read_bytes()
+    path = tmp_path / f"page.html{suffix}"
+    path.write_bytes(compress(page))
+    [source] = find_sources([tmp_path])
+    [article], _ = read_articles(source, path.read_bytes())
+    assert article.title == "Major WeWork layoffs to begin today"
+
+
+def test_corrupt_compressed_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "wire.jsonl.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(SourceError, match="cannot decompress"):
+        read(path)
