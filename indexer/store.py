@@ -89,12 +89,12 @@ class WriteSession:
         path.mkdir()
         return whoosh_index.create_in(str(path), SCHEMA)
 
-    def live_or_new(self):
-        """The live index to update in place, or a new generation when there is none."""
+    def live(self):
+        """The live index, or None when none was published yet."""
         generation = live_generation(self.index_dir)
         if generation is not None and whoosh_index.exists_in(str(generation)):
-            return whoosh_index.open_dir(str(generation)), True
-        return self.new_generation(), False
+            return whoosh_index.open_dir(str(generation))
+        return None
 
     def publish(self, ix) -> None:
         """Make the generation of ``ix`` the live one, atomically, and drop old ones.

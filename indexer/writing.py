@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from pathlib import Path
 
-from .article import Article
+from .article import Article, parse_date
 from .sources import Skip, SourceError, SourceFile, find_sources, read_articles
 from .store import WriteSession, read_sources, write_sources
 
@@ -44,12 +44,14 @@ def document(article: Article) -> dict:
     )
 
 
-def _indexed(ix) -> dict[str, tuple[str, str]]:
-    """id -> (content hash, source path) of every live document, read from columns."""
-    with ix.reader() as reader:
-        ids, hashes, paths = (reader.column_reader(name)
-                              for name in ("id", "content_hash", "path"))
-        return {ids[n]: (hashes[n], paths[n]) for n in reader.all_doc_ids()}
+def stored_article(stored: dict) -> Article:
+    """The article again, from the fields the index stores of it."""
+    return Article(
+        id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
+        published=parse_date(stored.get("published_iso")), byline=stored.get("byline", ""),
+        section=stored.get("section", ""), source=stored.get("source", ""),
+        tags=stored.get("tags", "").split(","), url=stored.get("url", ""),
+        description=stored.get("description", ""), path=stored.get("path", ""))
 
 
 def _covers(roots: list[Path], path: str) -> bool:
@@ -61,90 +63,127 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None) -> Summa
 
     Incremental by default: files whose bytes are unchanged are not read again, articles
     whose content hash is unchanged are not rewritten, and articles that vanished from
-    the given paths are deleted. A file that cannot be read keeps what was indexed from
-    it. With ``rebuild`` a fresh index is built and swapped in whole. ``progress``, if
-    given, wraps the list of source files (a progress bar).
+    the given paths are deleted. With ``rebuild`` a fresh index of just ``paths`` is
+    built beside the live one and swapped in whole. Either way, a file that cannot be
+    read keeps what was indexed from it, and the counts compare with the index before.
+    ``progress``, if given, wraps the list of source files (a progress bar).
     """
-    summary = Summary()
-    roots = [Path(p).resolve() for p in paths]
     with WriteSession(index_dir) as session:
-        if rebuild:
-            ix, live = session.new_generation(), False
-        else:
-            ix, live = session.live_or_new()
-        indexed = _indexed(ix) if live else {}
-        ids_by_path: dict[str, list[str]] = {}
-        for doc_id, (_, path) in indexed.items():
-            ids_by_path.setdefault(path, []).append(doc_id)
-        old_sources = read_sources(ix) if live else {}
-        sources = {p: h for p, h in old_sources.items() if not _covers(roots, p)}
-        seen: dict[str, str] = {}
-        writer = ix.writer(limitmb=256)
+        live = session.live()
+        target = session.new_generation() if rebuild or live is None else live
         try:
-            found_all = list(find_sources(paths, exclude=Path(index_dir)))
-            for found in progress(found_all) if progress else found_all:
-                if isinstance(found, Skip):
-                    summary.skipped.append(found)
-                    continue
-                _index_file(found, writer, indexed, ids_by_path, old_sources, sources, seen,
-                            summary)
-            for doc_id, (_, path) in indexed.items():
-                if doc_id not in seen and _covers(roots, path):
-                    writer.delete_by_term("id", doc_id)
-                    summary.deleted += 1
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(optimize=rebuild)
-        write_sources(ix, sources)
-        if not live:
-            session.publish(ix)
-        summary.total = ix.doc_count()
-    return summary
+            run = _Run(live, target, [Path(p).resolve() for p in paths])
+            try:
+                found = list(find_sources(paths, exclude=Path(index_dir)))
+                for source in progress(found) if progress else found:
+                    run.add(source)
+                run.delete_vanished()
+            except BaseException:
+                run.writer.cancel()
+                raise
+            run.commit()
+        finally:
+            if live is not None:
+                live.close()
+        if target is not live:
+            session.publish(target)
+    return run.summary
 
 
-def _index_file(source: SourceFile, writer, indexed, ids_by_path, old_sources, sources, seen,
-                summary: Summary) -> None:
-    path = str(source.path)
-    try:
-        data = source.path.read_bytes()
-    except OSError as error:
-        summary.skipped.append(Skip(path, f"cannot read ({error.strerror})"))
-        _keep(path, ids_by_path, old_sources, sources, seen)
-        return
-    digest = hashlib.sha1(data).hexdigest()
-    if old_sources.get(path) == digest:
-        _keep(path, ids_by_path, old_sources, sources, seen)
-        summary.unchanged += len(ids_by_path.get(path, ()))
-        return
-    try:
-        articles, skips = read_articles(source, data)
-    except SourceError as error:
-        summary.skipped.append(Skip(path, str(error)))
-        _keep(path, ids_by_path, old_sources, sources, seen)
-        return
-    summary.skipped.extend(skips)
-    for article in articles:
-        if article.id in seen:
-            summary.skipped.append(Skip(path, f"duplicate id {article.id!r} "
-                                              f"(first in {seen[article.id]})"))
-            continue
-        seen[article.id] = path
-        old = indexed.get(article.id)
-        if old and old == (article.content_hash, path):
-            summary.unchanged += 1
-            continue
-        writer.update_document(**document(article))
-        if old:
-            summary.updated += 1
+class _Run:
+    """One indexing run: writes into ``target``, comparing with ``live`` (the index as it
+    was, or None); a rebuild is a run whose target is a new, empty generation."""
+
+    def __init__(self, live, target, roots: list[Path]):
+        self.summary = Summary()
+        self.rebuild = live is not None and target is not live
+        self.roots = roots
+        self.indexed: dict[str, tuple[str, str]] = {}  # id -> (content hash, path)
+        self.ids_by_path: dict[str, list[str]] = {}
+        self.old_sources = read_sources(live) if live is not None else {}
+        self.live = live.searcher() if live is not None else None
+        if self.live is not None:
+            reader = self.live.reader()
+            ids, hashes, paths = (reader.column_reader(name)
+                                  for name in ("id", "content_hash", "path"))
+            for n in reader.all_doc_ids():
+                self.indexed[ids[n]] = (hashes[n], paths[n])
+                self.ids_by_path.setdefault(paths[n], []).append(ids[n])
+        # A rebuild keeps no record of files outside ``roots``: it indexes ``roots`` alone.
+        self.sources = {} if self.rebuild else {
+            p: h for p, h in self.old_sources.items() if not _covers(roots, p)}
+        self.seen: dict[str, str] = {}  # id -> path it was read from in this run
+        self.target = target
+        self.writer = target.writer(limitmb=256)
+
+    def add(self, source: SourceFile | Skip) -> None:
+        """Index one source file (or record why it was skipped)."""
+        if isinstance(source, Skip):
+            self.summary.skipped.append(source)
         else:
-            summary.added += 1
-    sources[path] = digest
+            self._add_file(source)
 
+    def _add_file(self, source: SourceFile) -> None:
+        path = str(source.path)
+        try:
+            data = source.path.read_bytes()
+        except OSError as error:
+            return self._keep(path, Skip(path, f"cannot read ({error.strerror})"))
+        digest = hashlib.sha1(data).hexdigest()
+        if not self.rebuild and self.old_sources.get(path) == digest:
+            return self._keep(path)
+        try:
+            articles, skips = read_articles(source, data)
+        except SourceError as error:
+            return self._keep(path, Skip(path, str(error)))
+        self.summary.skipped.extend(skips)
+        for article in articles:
+            self._add_article(article, path)
+        self.sources[path] = digest
 
-def _keep(path, ids_by_path, old_sources, sources, seen) -> None:
-    """Leave what was indexed from ``path`` as it is."""
-    for doc_id in ids_by_path.get(path, ()):
-        seen.setdefault(doc_id, path)
-    if path in old_sources:
-        sources[path] = old_sources[path]
+    def _add_article(self, article: Article, path: str) -> None:
+        if article.id in self.seen:
+            self.summary.skipped.append(Skip(path, f"duplicate id {article.id!r} "
+                                                   f"(first in {self.seen[article.id]})"))
+            return
+        self.seen[article.id] = path
+        old = self.indexed.get(article.id)
+        if old == (article.content_hash, path):
+            self.summary.unchanged += 1
+            if not self.rebuild:
+                return
+        elif old:
+            self.summary.updated += 1
+        else:
+            self.summary.added += 1
+        self.writer.update_document(**document(article))
+
+    def _keep(self, path: str, skip: Skip | None = None) -> None:
+        """Leave what was indexed from ``path`` as it was (copying it into a rebuild)."""
+        if skip:
+            self.summary.skipped.append(skip)
+        for doc_id in self.ids_by_path.get(path, ()):
+            if doc_id in self.seen:
+                continue
+            self.seen[doc_id] = path
+            self.summary.unchanged += 1
+            if self.rebuild:
+                self.writer.add_document(**document(stored_article(
+                    self.live.document(id=doc_id))))
+        if path in self.old_sources:
+            self.sources[path] = self.old_sources[path]
+
+    def delete_vanished(self) -> None:
+        """Delete the articles of ``roots`` not seen in this run (a rebuild just leaves
+        out every article not seen)."""
+        for doc_id, (_, path) in self.indexed.items():
+            if doc_id not in self.seen and (self.rebuild or _covers(self.roots, path)):
+                if not self.rebuild:
+                    self.writer.delete_by_term("id", doc_id)
+                self.summary.deleted += 1
+
+    def commit(self) -> None:
+        """Commit, and record the files' hashes beside the index."""
+        self.writer.commit(optimize=self.rebuild)
+        write_sources(self.target, self.sources)
+        self.summary.total = self.target.doc_count()

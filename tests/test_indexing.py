@@ -83,6 +83,17 @@ def test_a_file_turned_unreadable_keeps_its_articles(archive_dir, tmp_path):
     assert ids(index, "harbour") == ["harbour.txt"]
 
 
+def test_a_rebuild_keeps_the_articles_of_a_file_turned_unreadable(archive_dir, tmp_path):
+    index = tmp_path / "index"
+    index_paths([archive_dir], index)
+    (archive_dir / "wire.jsonl").write_bytes(b"")
+    summary = index_paths([archive_dir], index, rebuild=True)
+    assert [s.reason for s in summary.skipped] == ["empty file"]
+    assert counts(summary) == (0, 0, 0, 4, 1, 4)
+    assert ids(index, "wheat") == ["w1"]
+    assert Archive(index).article("w1").title == "Grain exports rise"
+
+
 def test_duplicate_ids_keep_the_first_and_say_so(archive_dir, tmp_path):
     write_jsonl(archive_dir / "zz-copy.jsonl", [
         {"id": "w1", "title": "Another story", "body": "Claims the same id."}])
@@ -101,7 +112,8 @@ def test_rebuild_swaps_in_a_new_generation_and_open_searchers_follow(archive_dir
     before = live_generation(index)
 
     (archive_dir / "harbour.txt").unlink()
-    assert counts(index_paths([archive_dir], index, rebuild=True)) == (3, 0, 0, 0, 0, 3)
+    (archive_dir / "bridge.txt").write_text(story("Bridge reopens", "Repairs are done."))
+    assert counts(index_paths([archive_dir], index, rebuild=True)) == (0, 1, 1, 2, 0, 3)
     assert live_generation(index) != before
     assert archive.search("harbour").hits == []
     assert archive.count() == 3
