@@ -22,8 +22,8 @@ MAX_PAGE = 1000  # deepest page served: a deeper one means the search should be 
 
 
 @dataclass
-class Hit:
-    """One search result."""
+class ArticleInfo:
+    """What is shown of every article, wherever it is listed."""
 
     id: str
     title: str
@@ -32,6 +32,12 @@ class Hit:
     source: str
     section: str
     url: str
+
+
+@dataclass
+class Hit(ArticleInfo):
+    """One search result."""
+
     score: float
     title_html: str
     snippet_html: str
@@ -58,16 +64,9 @@ class ResultPage:
 
 
 @dataclass
-class ArticleView:
+class ArticleView(ArticleInfo):
     """An article as shown on its page, paragraphs highlighted for a query."""
 
-    id: str
-    title: str
-    published: str
-    byline: str
-    source: str
-    section: str
-    url: str
     description: str
     tags: list[str]
     body: str
@@ -79,7 +78,7 @@ class ArticleView:
 
 
 def _metadata(stored: dict) -> dict:
-    """The fields shown with every article, from its stored fields."""
+    """The ArticleInfo fields, from an article's stored fields."""
     return dict(id=stored["id"], title=stored.get("title", ""),
                 published=stored.get("published_iso", ""), byline=stored.get("byline", ""),
                 source=stored.get("source", ""), section=stored.get("section", ""),
