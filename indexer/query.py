@@ -1,47 +1,61 @@
 """Reading the search box: the query language, and what to do when a query is malformed.
 
-Words are ANDed; ``OR``, ``NOT``, parentheses and ``field:word`` work as in Whoosh's
-default syntax. A quoted phrase is matched unstemmed, in the exact twin of each field.
-A malformed query is repaired to its best reading, with a one-line notice saying how.
+Words are ANDed; ``OR``, ``NOT`` or ``-word``, parentheses, ``field:word``, quoted phrases
+(with ``~N`` slop), ``word*`` prefixes, ``word~`` fuzzy matches and ``date:`` filters
+work as the README describes. Phrases, prefixes and fuzzy words are matched unstemmed, in
+the exact twin of each field. A malformed query is repaired to its best reading, with a
+one-line notice saying how.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from whoosh import query as wq
-from whoosh.qparser import AndGroup, MultifieldParser, PhrasePlugin
+from whoosh.qparser import (AndGroup, FieldAliasPlugin, FuzzyTermPlugin, GtLtPlugin,
+                            MultifieldParser, PhrasePlugin, Plugin, PlusMinusPlugin, PrefixPlugin,
+                            WildcardPlugin, syntax)
 
 from .analysis import TOKEN_PATTERN
 from .schema import DEFAULT_FIELDS, EXACT_TWIN, SCHEMA
 
 MAX_QUERY_CHARS = 1000
-SEARCHABLE_FIELDS = ("title", "body", "byline", "section", "source", "tags")
+MAX_EXPANSIONS = 500  # words a prefix or fuzzy pattern may stand for
+FIELDS = ("title", "body", "byline", "section", "source", "tag", "date")
 _FIELD_PREFIX = re.compile(r"(?<![\w\"])(\w+):")
 _WORDS = re.compile(TOKEN_PATTERN)
+DATE_FORMS = "2014, 2014-03, 2014-03-05, [2010 TO 2015] or >2020-01-01"
 
 
-class ExactPhrasePlugin(PhrasePlugin):
-    """Quoted phrases search the unstemmed twin of a stemmed field."""
+class ExactTwinPlugin(Plugin):
+    """Send phrases, prefixes, wildcards and fuzzy words in a stemmed field to its
+    unstemmed twin, where the words are indexed as written."""
 
-    class PhraseNode(PhrasePlugin.PhraseNode):
-        def query(self, parser):
-            if self.fieldname in EXACT_TWIN:
-                self.fieldname = EXACT_TWIN[self.fieldname]
-            return super().query(parser)
+    KINDS = (PhrasePlugin.PhraseNode, PrefixPlugin.PrefixNode, WildcardPlugin.WildcardNode,
+             FuzzyTermPlugin.FuzzyTermNode)
 
-    class PhraseTagger(PhrasePlugin.PhraseTagger):
-        def create(self, parser, match):
-            slop = match.group("slop")
-            return ExactPhrasePlugin.PhraseNode(match.group("text"), match.start("text"),
-                                                int(slop) if slop else 1)
+    def filters(self, parser):
+        return [(self.to_twins, 111)]  # after MultifieldPlugin (110) set the fields
+
+    def to_twins(self, parser, group):
+        for node in group:
+            if isinstance(node, syntax.GroupNode):
+                self.to_twins(parser, node)
+            elif isinstance(node, self.KINDS) and node.fieldname in EXACT_TWIN:
+                node.set_fieldname(EXACT_TWIN[node.fieldname], override=True)
+        return group
 
 
 def _parser() -> MultifieldParser:
     parser = MultifieldParser(list(DEFAULT_FIELDS), SCHEMA, group=AndGroup)
-    parser.remove_plugin_class(PhrasePlugin)
-    parser.add_plugin(ExactPhrasePlugin())
+    parser.add_plugins([
+        ExactTwinPlugin(), GtLtPlugin(), FuzzyTermPlugin(),
+        # A minus sign negates only at the start of a word: "co-operation" is one word.
+        PlusMinusPlugin(minusexpr=r"(?<![^\s(])-"),
+        FieldAliasPlugin({"tags": ["tag"]}),
+    ])
     return parser
 
 
@@ -86,6 +100,26 @@ def _drop_open(text: str, count: int) -> str:
     return text
 
 
+def _refine(query: wq.Query, notices: list[str]) -> wq.Query:
+    """Report and drop unreadable dates, put reversed date ranges the right way round,
+    and bound fuzzy words to two edits after a first letter that must match."""
+
+    def visit(q):
+        if getattr(q, "error", None):
+            notices.append(f"a date could not be read (dates are written {DATE_FORMS})")
+            return wq.NullQuery
+        if isinstance(q, wq.NumericRange) and q.start is not None and q.end is not None \
+                and q.start > q.end:
+            notices.append("a date range was given end first, so it was turned round")
+            return q.__class__(q.fieldname, q.end, q.start, boost=q.boost)
+        if isinstance(q, wq.FuzzyTerm):
+            q = q.copy()
+            q.maxdist, q.prefixlength = min(q.maxdist, 2), max(q.prefixlength, 1)
+        return q
+
+    return query.accept(visit)
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse the search box's text into a Whoosh query, repairing what is malformed."""
     text = " ".join((text or "").split())
@@ -96,15 +130,42 @@ def parse_query(text: str) -> ParsedQuery:
     repaired, balance_notices = _balance(text)
     notices += balance_notices
     for name in dict.fromkeys(_FIELD_PREFIX.findall(repaired)):
-        if name not in SEARCHABLE_FIELDS:
+        if name not in FIELDS and name != "tags":
             repaired = re.sub(rf"(?<![\w\"]){re.escape(name)}:", "", repaired)
             notices.append(f"there is no field {name!r}, so its words were searched in "
-                           f"all fields (fields: {', '.join(SEARCHABLE_FIELDS)})")
-    query = PARSER.parse(repaired)
-    if query is wq.NullQuery and _WORDS.search(repaired):
+                           f"all fields (fields: {', '.join(FIELDS)})")
+    query = _refine(PARSER.parse(repaired, normalize=False), notices).normalize()
+    if query is wq.NullQuery and _WORDS.search(repaired) and not notices:
         words = [w for w in _WORDS.findall(repaired) if w not in ("AND", "OR", "NOT")]
         query = PARSER.parse(" ".join(words))
         if query is not wq.NullQuery:
             notices.append("the operators could not be read, so the words were searched")
-    notice = "; ".join(notices)
-    return ParsedQuery(text, query, notice[:1].upper() + notice[1:] + "." if notice else "")
+    return ParsedQuery(text, query, _sentence(notices))
+
+
+def _sentence(notices: list[str]) -> str:
+    notice = "; ".join(dict.fromkeys(notices))
+    return notice[:1].upper() + notice[1:] + "." if notice else ""
+
+
+def bound_expansions(query: wq.Query, reader) -> tuple[wq.Query, str]:
+    """Refuse prefix, wildcard and fuzzy patterns that stand for more than
+    MAX_EXPANSIONS words (they would be slow and meaningless): each is dropped from the
+    query, and the notice says so."""
+    notices = []
+
+    def visit(q):
+        if isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm)):
+            if len(list(islice(q.expanded_terms(reader), MAX_EXPANSIONS + 1))) > MAX_EXPANSIONS:
+                notices.append(f"{_pattern(q)!r} matches too many words (over "
+                               f"{MAX_EXPANSIONS}), so it was left out: make it longer")
+                return wq.NullQuery
+        return q
+
+    return query.accept(visit).normalize(), _sentence(notices)
+
+
+def _pattern(q) -> str:
+    if isinstance(q, wq.FuzzyTerm):
+        return f"{q.text}~"
+    return f"{q.text}*" if isinstance(q, wq.Prefix) else q.text

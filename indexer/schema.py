@@ -9,28 +9,47 @@ from .analysis import exact_analyzer, stemming_analyzer
 STEMMED = stemming_analyzer()
 EXACT = exact_analyzer()
 
-# A word the analyzer splits ("co-operation") is searched as a phrase of its parts.
 # Fields searched when a query names none, with their BM25F weights.
 DEFAULT_FIELDS = {"title": 2.0, "body": 1.0}
-# A quoted phrase in a stemmed field is matched in its unstemmed twin.
+# Quoted phrases, prefixes and fuzzy words in a stemmed field are matched in its
+# unstemmed twin.
 EXACT_TWIN = {"title": "title_exact", "body": "body_exact"}
+# Facets, each counted over an unanalysed copy of a field (the value as written).
+FACETS = {"source": "source_facet", "section": "section_facet", "byline": "byline_facet",
+          "year": "year", "month": "month"}
+
+
+def _text(analyzer, **options):
+    """A text field; a word the analyzer splits ("co-operation") is searched as a phrase
+    of its parts."""
+    return TEXT(analyzer=analyzer, multitoken_query="phrase", **options)
+
+
+def _facet():
+    return ID(sortable=True)
+
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
-    title=TEXT(analyzer=STEMMED, stored=True, field_boost=DEFAULT_FIELDS["title"],
-               multitoken_query="phrase"),
-    body=TEXT(analyzer=STEMMED, stored=True, multitoken_query="phrase"),
-    title_exact=TEXT(analyzer=EXACT, field_boost=DEFAULT_FIELDS["title"],
-                     multitoken_query="phrase"),
-    body_exact=TEXT(analyzer=EXACT, multitoken_query="phrase"),
-    byline=TEXT(analyzer=EXACT, stored=True),
-    section=ID(stored=True, sortable=True),
-    source=ID(stored=True, sortable=True),
+    title=_text(STEMMED, stored=True, field_boost=DEFAULT_FIELDS["title"]),
+    body=_text(STEMMED, stored=True),
+    title_exact=_text(EXACT, field_boost=DEFAULT_FIELDS["title"]),
+    body_exact=_text(EXACT),
+    byline=_text(EXACT, stored=True),
+    section=_text(EXACT, stored=True),
+    source=_text(EXACT, stored=True),
     tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+    # The publication date as printed, in the article's own time zone: what ``date:``
+    # queries and the year and month facets use.
+    date=DATETIME(),
+    # The exact instant in UTC: what sorting by date uses.
     published=DATETIME(sortable=True),
     published_iso=STORED,
     url=ID(stored=True),
     description=STORED,
     path=ID(stored=True, sortable=True),
     content_hash=ID(stored=True, sortable=True),
+    # Identical title and text, whatever the id: copies collapse into one result.
+    text_hash=ID(sortable=True),
+    **{name: _facet() for name in FACETS.values()},
 )

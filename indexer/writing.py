@@ -32,16 +32,22 @@ class Summary:
 def document(article: Article) -> dict:
     """The Whoosh fields for one article."""
     published = article.published
-    return dict(
+    fields = dict(
         id=article.id, title=article.title, body=article.body,
         title_exact=article.title, body_exact=article.body,
         byline=article.byline, section=article.section, source=article.source,
-        tags=",".join(article.tags),
-        published=published.astimezone(timezone.utc).replace(tzinfo=None) if published else None,
-        published_iso=published.isoformat() if published else "",
+        tags=",".join(article.tags), published_iso=published.isoformat() if published else "",
         url=article.url, description=article.description, path=article.path,
-        content_hash=article.content_hash,
+        content_hash=article.content_hash, text_hash=article.text_hash,
     )
+    facets = dict(source_facet=article.source, section_facet=article.section,
+                  byline_facet=article.byline)
+    fields.update((name, value) for name, value in facets.items() if value)
+    if published:
+        fields.update(date=published.replace(tzinfo=None),
+                      published=published.astimezone(timezone.utc).replace(tzinfo=None),
+                      year=f"{published.year:04d}", month=f"{published:%Y-%m}")
+    return fields
 
 
 def stored_article(stored: dict) -> Article:
