@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from .request import SORTS, SearchRequest
 from .search import Archive
 from .store import IndexBusy, IndexMissing, default_index_dir
 from .writing import index_paths
@@ -57,13 +58,21 @@ def index_command(paths, index_dir, rebuild, verbose):
 @main.command("search")
 @click.argument("query")
 @index_option
+@click.option("--source", multiple=True, help="Only from this source (repeatable).")
+@click.option("--section", multiple=True, help="Only in this section (repeatable).")
+@click.option("--byline", multiple=True, help="Only with this byline (repeatable).")
+@click.option("--year", multiple=True, help="Only from this year (repeatable).")
+@click.option("--month", multiple=True, help="Only from this month, as 1987-03 (repeatable).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", default=1, show_default=True, help="Page of results.")
-@click.option("--limit", "page_size", default=10, show_default=True, help="Results per page.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def search_command(query, index_dir, page, page_size, as_json):
+@click.option("--limit", "size", default=10, show_default=True, help="Results per page.")
+@click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
+def search_command(query, index_dir, sort, page, size, as_json, **filters):
     """Search the index and print the top results."""
+    request = SearchRequest.from_args(dict(filters, q=query, sort=sort, page=str(page),
+                                           size=str(size)))
     try:
-        results = Archive(index_dir).search(query, page=page, page_size=page_size)
+        results = Archive(index_dir).search(request)
     except IndexMissing as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -72,9 +81,11 @@ def search_command(query, index_dir, page, page_size, as_json):
     if results.notice:
         click.echo(f"Note: {results.notice}", err=True)
     click.echo(f"{results.total} results ({results.elapsed_ms} ms)")
-    for rank, hit in enumerate(results.hits, (results.page - 1) * results.page_size + 1):
+    for rank, hit in enumerate(results.hits, (request.page - 1) * request.size + 1):
+        copies = f" · {hit.copies} copies" if hit.copies > 1 else ""
         click.echo(f"\n{rank}. {click.style(hit.title or '(untitled)', bold=True)}")
-        click.echo(f"   {hit.published[:10] or 'undated'} · {hit.id} · score {hit.score}")
+        click.echo(f"   {hit.published[:10] or 'undated'} · {hit.id} · score {hit.score}"
+                   f"{copies}")
         click.echo(f"   {_terminal(hit.snippet_html)}")
 
 

@@ -29,6 +29,9 @@ def _facet():
     return ID(sortable=True)
 
 
+# Raised whenever the fields change: an index of another version is rebuilt, not read.
+SCHEMA_VERSION = 2
+
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
     title=_text(STEMMED, stored=True, field_boost=DEFAULT_FIELDS["title"]),
@@ -42,8 +45,10 @@ SCHEMA = Schema(
     # The publication date as printed, in the article's own time zone: what ``date:``
     # queries and the year and month facets use.
     date=DATETIME(),
-    # The exact instant in UTC: what sorting by date uses.
+    # The exact instant in UTC: what sorting by date uses, after "dated" ("1" when there
+    # is a date) puts undated articles last.
     published=DATETIME(sortable=True),
+    dated=ID(sortable=True),
     published_iso=STORED,
     url=ID(stored=True),
     description=STORED,

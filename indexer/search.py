@@ -11,14 +11,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from whoosh import query as wq
+from whoosh import sorting
 from whoosh.scoring import BM25F
 
 from . import highlight
-from .query import parse_query
+from .query import bound_expansions, parse_query
+from .request import MAX_PAGE, SearchRequest
+from .schema import FACETS
 from .store import live_generation, open_live
 
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 1000  # deepest page served: a deeper one means the search should be narrowed
+FACET_VALUES = 10  # values listed per facet, the most frequent first
 
 
 @dataclass
@@ -36,31 +39,46 @@ class ArticleInfo:
 
 @dataclass
 class Hit(ArticleInfo):
-    """One search result."""
+    """One search result; ``copies`` counts the articles with the same title and text
+    (itself included) that it stands for."""
 
     score: float
     title_html: str
     snippet_html: str
+    copies: int = 1
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+    active: bool = False
 
 
 @dataclass
 class ResultPage:
-    """One page of the results of a search."""
+    """One page of the results of a search, with facet counts over all of them."""
 
-    query: str
-    page: int
-    page_size: int
+    request: SearchRequest
     total: int = 0
     hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     notice: str = ""
     elapsed_ms: float = 0.0
 
     @property
     def pages(self) -> int:
-        return min(-(-self.total // self.page_size), MAX_PAGE)
+        return min(-(-self.total // self.request.size), MAX_PAGE)
 
     def to_dict(self) -> dict:
-        return dict(asdict(self), pages=self.pages)
+        request = self.request
+        return dict(
+            query=request.q, filters={name: request.filter_values(name)
+                                      for name, _ in request.filters},
+            sort=request.sort, page=request.page, page_size=request.size, pages=self.pages,
+            total=self.total, notice=self.notice, elapsed_ms=self.elapsed_ms,
+            facets={name: [asdict(v) for v in values] for name, values in self.facets.items()},
+            hits=[asdict(hit) for hit in self.hits])
 
 
 @dataclass
@@ -85,12 +103,32 @@ def _metadata(stored: dict) -> dict:
                 url=stored.get("url", ""))
 
 
-def bounded(value, low: int, high: int, default: int) -> int:
-    """``value`` as an int clamped to [low, high]; ``default`` when it is not a number."""
-    try:
-        return max(low, min(int(value), high))
-    except (TypeError, ValueError):
-        return default
+def _filters(request: SearchRequest):
+    """The filter query of ``request``: values of one facet ORed, facets ANDed."""
+    by_facet: dict[str, list] = {}
+    for name, value in request.filters:
+        by_facet.setdefault(name, []).append(wq.Term(FACETS[name], value))
+    return wq.And([wq.Or(terms) for terms in by_facet.values()]) if by_facet else None
+
+
+def _facet_values(results, request: SearchRequest) -> dict[str, list[FacetValue]]:
+    """The most frequent values of each facet; of the date facets, months when all
+    results fall in one year, else years, in date order."""
+    facets = {}
+    for name in FACETS:
+        counts = results.groups(name)
+        for missing in (None, ""):
+            counts.pop(missing, None)
+        if name in ("year", "month"):
+            ordered = sorted(counts.items())
+        else:
+            ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            ordered = ordered[:FACET_VALUES]
+        active = set(request.filter_values(name))
+        facets[name] = [FacetValue(value, count, value in active) for value, count in ordered]
+    single_year = len(facets["year"]) == 1
+    del facets["year" if single_year else "month"]
+    return facets
 
 
 class Archive:
@@ -121,33 +159,51 @@ class Archive:
     def count(self) -> int:
         return self.searcher().doc_count()
 
-    def search(self, text: str, page=1, page_size=10) -> ResultPage:
-        """One page of the ranked results for the query ``text``."""
+    def search(self, request: SearchRequest) -> ResultPage:
+        """One page of the results of ``request``, best first (or by date), exact copies
+        collapsed into one hit, with facet counts over the whole result set."""
         started = time.perf_counter()
         searcher = self.searcher()
-        page = bounded(page, 1, 10**9, 1)
-        page_size = bounded(page_size, 1, MAX_PAGE_SIZE, 10)
-        parsed = parse_query(text)
-        result = ResultPage(parsed.text, page, page_size, notice=parsed.notice)
-        if parsed.empty:
+        parsed = parse_query(request.q)
+        query, notice = bound_expansions(parsed.query, searcher.reader())
+        result = ResultPage(request, notice=" ".join(filter(None, [parsed.notice, notice])))
+        if query is wq.NullQuery and request.filters and not request.q.strip():
+            query = wq.Every()  # browsing by filters alone
+        if query is wq.NullQuery:
             return result
-        results = searcher.search(parsed.query, limit=min(page, MAX_PAGE) * page_size)
+        page = min(request.page, MAX_PAGE)
+        results = searcher.search(
+            query, limit=page * request.size, filter=_filters(request),
+            groupedby={name: sorting.FieldFacet(field, maptype=sorting.Count)
+                       for name, field in FACETS.items()},
+            collapse="text_hash", collapse_limit=1,
+            sortedby=None if request.sort == "relevance" else sorting.MultiFacet([
+                # Dated articles first, then by date.
+                sorting.FieldFacet("dated", reverse=True),
+                sorting.FieldFacet("published", reverse=request.sort == "newest")]))
         result.total = len(results)
-        if page > MAX_PAGE and result.total > MAX_PAGE * page_size:
-            result.notice = (f"Only the first {MAX_PAGE} pages are shown; "
-                             "add words or filters to narrow the search.")
-        elif page <= MAX_PAGE:
-            title_terms = highlight.QueryTerms(parsed.query, "title")
-            body_terms = highlight.QueryTerms(parsed.query, "body")
-            for hit in results[(page - 1) * page_size: page * page_size]:
-                stored = hit.fields()
-                result.hits.append(Hit(
-                    **_metadata(stored), score=round(hit.score, 4),
-                    title_html=highlight.mark_all(stored.get("title", ""), title_terms),
-                    snippet_html=highlight.snippet(
-                        stored.get("body") or stored.get("description", ""), body_terms)))
+        result.facets = _facet_values(results, request)
+        if request.page > MAX_PAGE:
+            result.notice = " ".join(filter(None, [result.notice, (
+                f"Only the first {MAX_PAGE} pages are shown; "
+                "add words or filters to narrow the search.")]))
+        else:
+            self._add_hits(result, results, (page - 1) * request.size, query)
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
+
+    def _add_hits(self, result: ResultPage, results, start: int, query) -> None:
+        title_terms = highlight.QueryTerms(query, "title")
+        body_terms = highlight.QueryTerms(query, "body")
+        hashes = results.searcher.reader().column_reader("text_hash")
+        for hit in results[start:start + result.request.size]:
+            stored = hit.fields()
+            result.hits.append(Hit(
+                **_metadata(stored), score=round(hit.score or 0.0, 4),
+                title_html=highlight.mark_all(stored.get("title", ""), title_terms),
+                snippet_html=highlight.snippet(
+                    stored.get("body") or stored.get("description", ""), body_terms),
+                copies=1 + results.collapsed_counts.get(hashes[hit.docnum], 0)))
 
     def article(self, doc_id: str, text: str = "") -> ArticleView | None:
         """The article with id ``doc_id``, its words from query ``text`` highlighted."""

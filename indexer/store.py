@@ -20,10 +20,11 @@ from pathlib import Path
 import platformdirs
 from whoosh import index as whoosh_index
 
-from .schema import SCHEMA
+from .schema import SCHEMA, SCHEMA_VERSION
 
 CURRENT = "current"
 SOURCES = "sources.json"
+VERSION = "morgue.json"
 
 
 class IndexMissing(LookupError):
@@ -48,11 +49,23 @@ def live_generation(index_dir: Path) -> Path | None:
     return (Path(index_dir) / os.readlink(link)).resolve()
 
 
+def _current(generation: Path | None) -> bool:
+    """True when ``generation`` holds an index of this version of the schema."""
+    try:
+        version = json.loads((generation / VERSION).read_text("utf-8"))["schema_version"]
+    except (TypeError, OSError, ValueError, KeyError):
+        return False
+    return version == SCHEMA_VERSION and whoosh_index.exists_in(str(generation))
+
+
 def open_live(index_dir: Path):
     """Open the live Whoosh index for reading."""
     generation = live_generation(index_dir)
     if generation is None or not whoosh_index.exists_in(str(generation)):
         raise IndexMissing(f"no index in {index_dir}: build one with `morgue index`")
+    if not _current(generation):
+        raise IndexMissing(f"the index in {index_dir} was built by another version of "
+                           "morgue: rebuild it with `morgue index`")
     return whoosh_index.open_dir(str(generation))
 
 
@@ -87,14 +100,14 @@ class WriteSession:
         """Create an empty index in a new generation directory (not yet live)."""
         path = self.index_dir / f"gen-{time.time_ns()}"
         path.mkdir()
+        (path / VERSION).write_text(json.dumps({"schema_version": SCHEMA_VERSION}), "utf-8")
         return whoosh_index.create_in(str(path), SCHEMA)
 
     def live(self):
-        """The live index, or None when none was published yet."""
+        """The live index, or None when none was published yet or it was built by
+        another version of the schema (so that it is built anew)."""
         generation = live_generation(self.index_dir)
-        if generation is not None and whoosh_index.exists_in(str(generation)):
-            return whoosh_index.open_dir(str(generation))
-        return None
+        return whoosh_index.open_dir(str(generation)) if _current(generation) else None
 
     def publish(self, ix) -> None:
         """Make the generation of ``ix`` the live one, atomically, and drop old ones.

@@ -44,7 +44,7 @@ def document(article: Article) -> dict:
                   byline_facet=article.byline)
     fields.update((name, value) for name, value in facets.items() if value)
     if published:
-        fields.update(date=published.replace(tzinfo=None),
+        fields.update(date=published.replace(tzinfo=None), dated="1",
                       published=published.astimezone(timezone.utc).replace(tzinfo=None),
                       year=f"{published.year:04d}", month=f"{published:%Y-%m}")
     return fields

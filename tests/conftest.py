@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.search import Archive
+from indexer.request import SearchRequest
+from indexer.search import Archive, ResultPage
 from indexer.writing import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,3 +67,8 @@ def index_dir(archive_files, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def archive(index_dir) -> Archive:
     return Archive(index_dir)
+
+
+def search(archive: Archive, q: str, **options) -> ResultPage:
+    """``archive``'s answer to the query ``q`` (options as in SearchRequest)."""
+    return archive.search(SearchRequest(q=q, **options))

@@ -16,7 +16,7 @@ from indexer.search import Archive
 from indexer.store import IndexBusy, WriteSession, live_generation
 from indexer.writing import index_paths
 
-from conftest import reuters_records, write_jsonl
+from conftest import search, reuters_records, write_jsonl
 
 
 def story(title: str, body: str) -> str:
@@ -37,7 +37,7 @@ def archive_dir(tmp_path) -> Path:
 
 
 def ids(index_dir, query: str) -> list[str]:
-    return [hit.id for hit in Archive(index_dir).search(query).hits]
+    return [hit.id for hit in search(Archive(index_dir), query).hits]
 
 
 def counts(summary) -> tuple:
@@ -108,14 +108,14 @@ def test_rebuild_swaps_in_a_new_generation_and_open_searchers_follow(archive_dir
     index = tmp_path / "index"
     index_paths([archive_dir], index)
     archive = Archive(index)
-    assert [h.id for h in archive.search("harbour").hits] == ["harbour.txt"]
+    assert [h.id for h in search(archive, "harbour").hits] == ["harbour.txt"]
     before = live_generation(index)
 
     (archive_dir / "harbour.txt").unlink()
     (archive_dir / "bridge.txt").write_text(story("Bridge reopens", "Repairs are done."))
     assert counts(index_paths([archive_dir], index, rebuild=True)) == (0, 1, 1, 2, 0, 3)
     assert live_generation(index) != before
-    assert archive.search("harbour").hits == []
+    assert search(archive, "harbour").hits == []
     assert archive.count() == 3
 
 

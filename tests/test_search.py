@@ -7,10 +7,11 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from indexer.search import MAX_PAGE, Archive
+from indexer.request import MAX_PAGE, SearchRequest
+from indexer.search import Archive
 from indexer.writing import index_paths
 
-from conftest import SAMPLE_ID, write_jsonl
+from conftest import search, SAMPLE_ID, write_jsonl
 
 
 def marked(fragment: str) -> list[str]:
@@ -18,7 +19,7 @@ def marked(fragment: str) -> list[str]:
 
 
 def test_japan_security_pact_finds_the_sample_article_first(archive):
-    results = archive.search("Japan security pact")
+    results = search(archive, "Japan security pact")
     assert results.hits[0].id == SAMPLE_ID
     top = results.hits[0]
     assert top.title.startswith("Japan-U.S. Security Pact Upgraded")
@@ -27,7 +28,7 @@ def test_japan_security_pact_finds_the_sample_article_first(archive):
 
 
 def test_snippets_are_fragments_around_the_matches_not_the_opening(archive):
-    hit = archive.search("cybersecurity").hits[0]
+    hit = search(archive, "cybersecurity").hits[0]
     assert hit.id == SAMPLE_ID
     assert marked(hit.snippet_html) == ["cybersecurity"]
     assert not hit.snippet_html.startswith("Washington")
@@ -35,25 +36,25 @@ def test_snippets_are_fragments_around_the_matches_not_the_opening(archive):
 
 
 def test_words_are_stemmed_and_case_and_accents_folded(archive):
-    assert archive.search("PACTS alliances").hits[0].id == SAMPLE_ID
-    assert archive.search("allíes strengthening").hits[0].id == SAMPLE_ID
+    assert search(archive, "PACTS alliances").hits[0].id == SAMPLE_ID
+    assert search(archive, "allíes strengthening").hits[0].id == SAMPLE_ID
 
 
 def test_quoted_phrases_match_exact_words_in_order(archive):
-    assert [h.id for h in archive.search('"security pact"').hits] == [SAMPLE_ID]
-    assert archive.search('"pact security"').total == 0
+    assert [h.id for h in search(archive, '"security pact"').hits] == [SAMPLE_ID]
+    assert search(archive, '"pact security"').total == 0
     # "allies" stems to "alli"; the phrase must match the word as written.
-    assert archive.search('"two ally"').total == 0
-    assert archive.search('"two allies"').hits[0].id == SAMPLE_ID
-    assert archive.search('"upgrade security pact"~3').hits[0].id == SAMPLE_ID
+    assert search(archive, '"two ally"').total == 0
+    assert search(archive, '"two allies"').hits[0].id == SAMPLE_ID
+    assert search(archive, '"upgrade security pact"~3').hits[0].id == SAMPLE_ID
 
 
 def test_boolean_operators_and_fields(archive):
-    crude = archive.search("crude").total
-    assert 0 < archive.search("crude NOT opec").total < crude
-    assert archive.search("crude OR coffee").total > crude
-    assert 0 < archive.search("title:crude").total < crude
-    assert all("crude" in h.title.lower() for h in archive.search("title:crude").hits)
+    crude = search(archive, "crude").total
+    assert 0 < search(archive, "crude NOT opec").total < crude
+    assert search(archive, "crude OR coffee").total > crude
+    assert 0 < search(archive, "title:crude").total < crude
+    assert all("crude" in h.title.lower() for h in search(archive, "title:crude").hits)
 
 
 def test_title_matches_outrank_body_matches(tmp_path):
@@ -62,29 +63,30 @@ def test_title_matches_outrank_body_matches(tmp_path):
         {"id": "title", "title": "Zebra crossing", "body": "The council meeting discussed it."},
     ])
     index_paths([tmp_path], tmp_path / "index")
-    assert [h.id for h in Archive(tmp_path / "index").search("zebra").hits] == ["title", "body"]
+    assert [h.id for h in search(Archive(tmp_path / "index"), "zebra").hits] == ["title", "body"]
 
 
 def test_pages_are_stable_and_a_page_past_the_end_is_empty(archive):
-    first = archive.search("oil", page=1, page_size=5)
-    second = archive.search("oil", page=2, page_size=5)
-    both = archive.search("oil", page=1, page_size=10)
+    first = search(archive, "oil", page=1, size=5)
+    second = search(archive, "oil", page=2, size=5)
+    both = search(archive, "oil", page=1, size=10)
     assert first.total == second.total == both.total > 10
     assert [h.id for h in first.hits + second.hits] == [h.id for h in both.hits]
-    past = archive.search("oil", page=first.pages + 1, page_size=5)
+    past = search(archive, "oil", page=first.pages + 1, size=5)
     assert past.hits == [] and past.total == first.total
 
 
 @pytest.mark.parametrize("page, size", [(10**12, 10), ("x", "y"), (-3, -10), (2, 10**9)])
 def test_absurd_page_numbers_and_sizes_are_bounded(archive, page, size):
-    results = archive.search("oil", page=page, page_size=size)
-    assert 1 <= results.page_size <= 100
-    assert len(results.hits) <= results.page_size
+    request = SearchRequest.from_args({"q": "oil", "page": str(page), "size": str(size)})
+    results = archive.search(request)
+    assert 1 <= request.page <= 10**9 and 1 <= request.size <= 100
+    assert len(results.hits) <= request.size
     assert results.total > 0
 
 
 def test_pages_past_the_deepest_served_one_say_so(archive):
-    results = archive.search("the OR oil OR said", page=MAX_PAGE + 1, page_size=1)
+    results = search(archive, "the OR oil OR said", page=MAX_PAGE + 1, size=1)
     assert results.hits == []
     assert "narrow the search" in results.notice
 
@@ -96,14 +98,14 @@ def test_pages_past_the_deepest_served_one_say_so(archive):
     ("author:japan security", "no field 'author'"),
 ])
 def test_malformed_queries_are_repaired_with_a_notice(archive, query, notice):
-    results = archive.search(query)
+    results = search(archive, query)
     assert notice in results.notice.lower()
     assert results.hits[0].id == SAMPLE_ID
 
 
 @pytest.mark.parametrize("query", ["", "   ", "AND", "((", '""', "the of and"])
 def test_empty_or_meaningless_queries_give_no_results_and_no_error(archive, query):
-    results = archive.search(query)
+    results = search(archive, query)
     assert results.total == 0 and results.hits == []
 
 
@@ -123,7 +125,7 @@ def test_highlighting_escapes_the_text_around_the_marks(tmp_path):
         "id": "x", "title": "<img src=x onerror=alert(1)> Budget",
         "body": "The <script>alert('budget')</script> budget & the <b>deficit</b>."}])
     index_paths([tmp_path], tmp_path / "index")
-    hit = Archive(tmp_path / "index").search("budget").hits[0]
+    hit = search(Archive(tmp_path / "index"), "budget").hits[0]
     for fragment in (hit.title_html, hit.snippet_html):
         tags = {t.name for t in BeautifulSoup(fragment, "html.parser").find_all(True)}
         assert tags == {"mark"}

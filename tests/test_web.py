@@ -80,7 +80,7 @@ def test_pagination_links_keep_the_query(client):
     soup = page(client.get("/?q=oil&page=2"))
     assert soup.select_one("ol.results")["start"] == "11"
     prev, nxt = soup.select_one("a[rel=prev]"), soup.select_one("a[rel=next]")
-    assert prev["href"] == "/?q=oil&page=1" and nxt["href"] == "/?q=oil&page=3"
+    assert prev["href"] == "/?q=oil" and nxt["href"] == "/?q=oil&page=3"
 
 
 @pytest.mark.parametrize("url", ["/?q=oil&page=999999999999999999999", "/?q=oil&page=-4",

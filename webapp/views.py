@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+
+from indexer.query import MAX_EXPANSIONS
+from indexer.request import RequestError, SearchRequest
 
 bp = Blueprint("morgue", __name__)
 
@@ -21,17 +24,34 @@ def format_date(iso: str) -> str:
         return ""
 
 
-def _search():
-    return archive().search(request.args.get("q", ""), page=request.args.get("page", 1),
-                            page_size=request.args.get("size", 10))
+FACET_LABELS = {"source": "Source", "section": "Section", "byline": "Byline",
+                "year": "Year", "month": "Month"}
+
+
+@bp.app_template_global()
+def search_url(search: SearchRequest, **changes) -> str:
+    """The address of ``search`` with ``changes`` (page, sort...)."""
+    return url_for("morgue.search_page", **search.args(**changes))
+
+
+@bp.app_template_global()
+def filter_url(search: SearchRequest, name: str, value: str, active: bool) -> str:
+    """The address of ``search`` with a facet value added, or removed when ``active``."""
+    changed = search.without_filter(name, value) if active else search.with_filter(name, value)
+    return url_for("morgue.search_page", **changed.args())
 
 
 @bp.get("/")
 def search_page():
-    query = request.args.get("q", "")
-    results = _search() if query.strip() else None
-    return render_template("search.html", query=query, results=results,
-                           archive_size=archive().count())
+    search = SearchRequest.from_args(request.args)
+    results = archive().search(search) if search.q.strip() or search.filters else None
+    return render_template("search.html", search=search, query=search.q, results=results,
+                           labels=FACET_LABELS, archive_size=archive().count())
+
+
+@bp.get("/help")
+def help_page():
+    return render_template("help.html", max_expansions=MAX_EXPANSIONS)
 
 
 @bp.get("/articles/<path:doc_id>")
@@ -44,7 +64,11 @@ def article_page(doc_id):
 
 @bp.get("/api/search")
 def search_api():
-    return jsonify(_search().to_dict())
+    try:
+        search = SearchRequest.from_args(request.args, strict=True)
+    except RequestError as error:
+        return jsonify(error=str(error)), 400
+    return jsonify(archive().search(search).to_dict())
 
 
 @bp.get("/api/articles/<path:doc_id>")
