@@ -40,9 +40,9 @@ class ArticleInfo:
 @dataclass
 class Hit(ArticleInfo):
     """One search result; ``copies`` counts the articles with the same title and text
-    (itself included) that it stands for."""
+    (itself included) that it stands for. ``score`` is None when sorted by date."""
 
-    score: float
+    score: float | None
     title_html: str
     snippet_html: str
     copies: int = 1
@@ -199,7 +199,8 @@ class Archive:
         for hit in results[start:start + result.request.size]:
             stored = hit.fields()
             result.hits.append(Hit(
-                **_metadata(stored), score=round(hit.score or 0.0, 4),
+                **_metadata(stored),
+                score=round(hit.score, 4) if result.request.sort == "relevance" else None,
                 title_html=highlight.mark_all(stored.get("title", ""), title_terms),
                 snippet_html=highlight.snippet(
                     stored.get("body") or stored.get("description", ""), body_terms),

@@ -26,6 +26,12 @@ def create_app(index_dir=None) -> Flask:
         return render_template("error.html", title="Not found",
                                message="There is no such page in this archive."), 404
 
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("error.html", title="Something went wrong",
+                               message="This page could not be made. The error has been "
+                                       "logged; please try again or change the search."), 500
+
     @app.errorhandler(IndexMissing)
     def index_missing(error):
         return render_template("error.html", title="No index yet",
