@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from itertools import islice
 
 from whoosh import query as wq
-from whoosh.qparser import (AndGroup, FieldAliasPlugin, FuzzyTermPlugin, GtLtPlugin,
-                            MultifieldParser, PhrasePlugin, Plugin, PlusMinusPlugin, PrefixPlugin,
+from whoosh.qparser import (AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, PhrasePlugin, Plugin, PlusMinusPlugin, PrefixPlugin,
                             WildcardPlugin, syntax)
 
 from .analysis import TOKEN_PATTERN
+from .datequery import DatePlugin
 from .schema import DEFAULT_FIELDS, EXACT_TWIN, SCHEMA
 
 MAX_QUERY_CHARS = 1000
@@ -26,7 +26,6 @@ MAX_EXPANSIONS = 500  # words a prefix or fuzzy pattern may stand for
 FIELDS = ("title", "body", "byline", "section", "source", "tag", "date")
 _FIELD_PREFIX = re.compile(r"(?<![\w\"])(\w+):")
 _WORDS = re.compile(TOKEN_PATTERN)
-DATE_FORMS = "2014, 2014-03, 2014-03-05, [2010 TO 2015] or >2020-01-01"
 
 
 class ExactTwinPlugin(Plugin):
@@ -51,7 +50,7 @@ class ExactTwinPlugin(Plugin):
 def _parser() -> MultifieldParser:
     parser = MultifieldParser(list(DEFAULT_FIELDS), SCHEMA, group=AndGroup)
     parser.add_plugins([
-        ExactTwinPlugin(), GtLtPlugin(), FuzzyTermPlugin(),
+        ExactTwinPlugin(), DatePlugin(), FuzzyTermPlugin(),
         # A minus sign negates only at the start of a word: "co-operation" is one word.
         PlusMinusPlugin(minusexpr=r"(?<![^\s(])-"),
         FieldAliasPlugin({"tags": ["tag"]}),
@@ -101,17 +100,15 @@ def _drop_open(text: str, count: int) -> str:
 
 
 def _refine(query: wq.Query, notices: list[str]) -> wq.Query:
-    """Report and drop unreadable dates, put reversed date ranges the right way round,
-    and bound fuzzy words to two edits after a first letter that must match."""
+    """Collect the notes and errors that parts of the query carry (dropping the parts in
+    error), and bound fuzzy words to two edits after a first letter that must match."""
 
     def visit(q):
         if getattr(q, "error", None):
-            notices.append(f"a date could not be read (dates are written {DATE_FORMS})")
+            notices.append(q.error)
             return wq.NullQuery
-        if isinstance(q, wq.NumericRange) and q.start is not None and q.end is not None \
-                and q.start > q.end:
-            notices.append("a date range was given end first, so it was turned round")
-            return q.__class__(q.fieldname, q.end, q.start, boost=q.boost)
+        if getattr(q, "note", None):
+            notices.append(q.note)
         if isinstance(q, wq.FuzzyTerm):
             q = q.copy()
             q.maxdist, q.prefixlength = min(q.maxdist, 2), max(q.prefixlength, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,8 @@ class ResultPage:
     """One page of the results of a search, with facet counts over all of them."""
 
     request: SearchRequest
-    total: int = 0
+    total: int = 0  # results, each set of exact copies counted once
+    articles: int = 0  # matching articles, copies included (what facets count)
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     notice: str = ""
@@ -76,7 +78,7 @@ class ResultPage:
             query=request.q, filters={name: request.filter_values(name)
                                       for name, _ in request.filters},
             sort=request.sort, page=request.page, page_size=request.size, pages=self.pages,
-            total=self.total, notice=self.notice, elapsed_ms=self.elapsed_ms,
+            total=self.total, articles=self.articles, notice=self.notice, elapsed_ms=self.elapsed_ms,
             facets={name: [asdict(v) for v in values] for name, values in self.facets.items()},
             hits=[asdict(hit) for hit in self.hits])
 
@@ -109,6 +111,18 @@ def _filters(request: SearchRequest):
     for name, value in request.filters:
         by_facet.setdefault(name, []).append(wq.Term(FACETS[name], value))
     return wq.And([wq.Or(terms) for terms in by_facet.values()]) if by_facet else None
+
+
+def _collapse(ranked, hashes) -> tuple[list, Counter]:
+    """``ranked`` (score, docnum) pairs with all but the first of each set of exact
+    copies left out, as (score, docnum, text hash); and the size of each set."""
+    kept, copies = [], Counter()
+    for score, docnum in ranked:
+        key = hashes[docnum]
+        if not copies[key]:
+            kept.append((score, docnum, key))
+        copies[key] += 1
+    return kept, copies
 
 
 def _facet_values(results, request: SearchRequest) -> dict[str, list[FacetValue]]:
@@ -171,40 +185,36 @@ class Archive:
             query = wq.Every()  # browsing by filters alone
         if query is wq.NullQuery:
             return result
-        page = min(request.page, MAX_PAGE)
         results = searcher.search(
-            query, limit=page * request.size, filter=_filters(request),
+            query, limit=None, filter=_filters(request),
             groupedby={name: sorting.FieldFacet(field, maptype=sorting.Count)
                        for name, field in FACETS.items()},
-            collapse="text_hash", collapse_limit=1,
             sortedby=None if request.sort == "relevance" else sorting.MultiFacet([
                 # Dated articles first, then by date.
                 sorting.FieldFacet("dated", reverse=True),
                 sorting.FieldFacet("published", reverse=request.sort == "newest")]))
-        result.total = len(results)
+        ranked, copies = _collapse(results.top_n, searcher.reader().column_reader("text_hash"))
+        result.total, result.articles = len(ranked), len(results.top_n)
         result.facets = _facet_values(results, request)
         if request.page > MAX_PAGE:
             result.notice = " ".join(filter(None, [result.notice, (
                 f"Only the first {MAX_PAGE} pages are shown; "
                 "add words or filters to narrow the search.")]))
         else:
-            self._add_hits(result, results, (page - 1) * request.size, query)
+            start = (request.page - 1) * request.size
+            title_terms = highlight.QueryTerms(query, "title")
+            body_terms = highlight.QueryTerms(query, "body")
+            for score, docnum, key in ranked[start:start + request.size]:
+                stored = searcher.stored_fields(docnum)
+                result.hits.append(Hit(
+                    **_metadata(stored),
+                    score=round(score, 4) if request.sort == "relevance" else None,
+                    title_html=highlight.mark_all(stored.get("title", ""), title_terms),
+                    snippet_html=highlight.snippet(
+                        stored.get("body") or stored.get("description", ""), body_terms),
+                    copies=copies[key]))
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
-
-    def _add_hits(self, result: ResultPage, results, start: int, query) -> None:
-        title_terms = highlight.QueryTerms(query, "title")
-        body_terms = highlight.QueryTerms(query, "body")
-        hashes = results.searcher.reader().column_reader("text_hash")
-        for hit in results[start:start + result.request.size]:
-            stored = hit.fields()
-            result.hits.append(Hit(
-                **_metadata(stored),
-                score=round(hit.score, 4) if result.request.sort == "relevance" else None,
-                title_html=highlight.mark_all(stored.get("title", ""), title_terms),
-                snippet_html=highlight.snippet(
-                    stored.get("body") or stored.get("description", ""), body_terms),
-                copies=1 + results.collapsed_counts.get(hashes[hit.docnum], 0)))
 
     def article(self, doc_id: str, text: str = "") -> ArticleView | None:
         """The article with id ``doc_id``, its words from query ``text`` highlighted."""
