@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from . import export
 from .request import SORTS, SearchRequest
 from .search import Archive
 from .store import IndexBusy, IndexMissing, default_index_dir
@@ -66,16 +67,31 @@ def index_command(paths, index_dir, rebuild, verbose):
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", default=1, show_default=True, help="Page of results.")
 @click.option("--limit", "size", default=10, show_default=True, help="Results per page.")
-@click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
-def search_command(query, index_dir, sort, page, size, as_json, **filters):
-    """Search the index and print the top results."""
+@click.option("--all", "everything", is_flag=True,
+              help="Every result, not a page (with --format csv or jsonl).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", *export.FORMATS]),
+              default="text", show_default=True,
+              help="text and json print a page; csv and jsonl print rows for a spreadsheet.")
+def search_command(query, index_dir, sort, page, size, everything, fmt, **filters):
+    """Search the index and print the results."""
     request = SearchRequest.from_args(dict(filters, q=query, sort=sort, page=str(page),
                                            size=str(size)))
+    if everything and fmt not in export.FORMATS:
+        raise click.UsageError("--all needs --format csv or --format jsonl")
     try:
-        results = Archive(index_dir).search(request)
+        archive = Archive(index_dir)
+        if fmt in export.FORMATS:
+            notice, rows = (archive.export(request) if everything else
+                            _page_rows(archive.search(request)))
+            if notice:
+                click.echo(f"Note: {notice}", err=True)
+            for line in export.lines(rows, fmt):
+                click.echo(line, nl=False)
+            return
+        results = archive.search(request)
     except IndexMissing as error:
         raise click.ClickException(str(error)) from None
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     if results.notice:
@@ -87,6 +103,12 @@ def search_command(query, index_dir, sort, page, size, as_json, **filters):
         click.echo(f"   {hit.published[:10] or 'undated'} · {hit.id} · score {hit.score}"
                    f"{copies}")
         click.echo(f"   {_terminal(hit.snippet_html)}")
+
+
+def _page_rows(results):
+    """The export rows of one page of results, and its notice."""
+    return results.notice, ({field: getattr(hit, "published" if field == "date" else field)
+                             for field in export.FIELDS} for hit in results.hits)
 
 
 def _terminal(fragment: str) -> str:

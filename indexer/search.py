@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from whoosh import query as wq
 from whoosh import sorting
@@ -113,16 +114,26 @@ def _filters(request: SearchRequest):
     return wq.And([wq.Or(terms) for terms in by_facet.values()]) if by_facet else None
 
 
-def _collapse(ranked, hashes) -> tuple[list, Counter]:
-    """``ranked`` (score, docnum) pairs with all but the first of each set of exact
-    copies left out, as (score, docnum, text hash); and the size of each set."""
-    kept, copies = [], Counter()
-    for score, docnum in ranked:
-        key = hashes[docnum]
-        if not copies[key]:
-            kept.append((score, docnum, key))
-        copies[key] += 1
-    return kept, copies
+class _Ranking:
+    """The ordered results of one search: ``kept`` holds (score, docnum, text hash) of
+    each result, all but the first of a set of exact copies left out, and ``copies``
+    the size of each set. ``results`` is None when the query is empty."""
+
+    def __init__(self, searcher, query, notice: str):
+        self.searcher, self.query, self.notice = searcher, query, notice
+        self.results = None
+        self.kept: list[tuple] = []
+        self.copies: Counter = Counter()
+
+    def items(self, start: int = 0, stop: int | None = None):
+        """(score rounded, stored fields, copies) of the results from start to stop."""
+        for score, docnum, key in self.kept[start:stop]:
+            yield (round(score, 4) if score is not None else None,
+                   self.searcher.stored_fields(docnum), self.copies[key])
+
+
+def _sentences(*notices: str) -> str:
+    return " ".join(filter(None, notices))
 
 
 def _facet_values(results, request: SearchRequest) -> dict[str, list[FacetValue]]:
@@ -173,48 +184,70 @@ class Archive:
     def count(self) -> int:
         return self.searcher().doc_count()
 
-    def search(self, request: SearchRequest) -> ResultPage:
-        """One page of the results of ``request``, best first (or by date), exact copies
-        collapsed into one hit, with facet counts over the whole result set."""
-        started = time.perf_counter()
+    def _rank(self, request: SearchRequest) -> "_Ranking":
+        """Every result of ``request`` in order, exact copies collapsed."""
         searcher = self.searcher()
         parsed = parse_query(request.q)
         query, notice = bound_expansions(parsed.query, searcher.reader())
-        result = ResultPage(request, notice=" ".join(filter(None, [parsed.notice, notice])))
+        ranking = _Ranking(searcher, query, _sentences(parsed.notice, notice))
         if query is wq.NullQuery and request.filters and not request.q.strip():
-            query = wq.Every()  # browsing by filters alone
-        if query is wq.NullQuery:
-            return result
-        results = searcher.search(
-            query, limit=None, filter=_filters(request),
+            ranking.query = wq.Every()  # browsing by filters alone
+        if ranking.query is wq.NullQuery:
+            return ranking
+        ranking.results = searcher.search(
+            ranking.query, limit=None, filter=_filters(request),
             groupedby={name: sorting.FieldFacet(field, maptype=sorting.Count)
                        for name, field in FACETS.items()},
             sortedby=None if request.sort == "relevance" else sorting.MultiFacet([
                 # Dated articles first, then by date.
                 sorting.FieldFacet("dated", reverse=True),
                 sorting.FieldFacet("published", reverse=request.sort == "newest")]))
-        ranked, copies = _collapse(results.top_n, searcher.reader().column_reader("text_hash"))
-        result.total, result.articles = len(ranked), len(results.top_n)
-        result.facets = _facet_values(results, request)
+        hashes = searcher.reader().column_reader("text_hash")
+        for score, docnum in ranking.results.top_n:
+            key = hashes[docnum]
+            if not ranking.copies[key]:
+                ranking.kept.append((score if request.sort == "relevance" else None,
+                                     docnum, key))
+            ranking.copies[key] += 1
+        return ranking
+
+    def search(self, request: SearchRequest) -> ResultPage:
+        """One page of the results of ``request``, best first (or by date), exact copies
+        collapsed into one hit, with facet counts over the whole result set."""
+        started = time.perf_counter()
+        ranking = self._rank(request)
+        result = ResultPage(request, notice=ranking.notice)
+        if ranking.results is None:
+            return result
+        result.total, result.articles = len(ranking.kept), len(ranking.results.top_n)
+        result.facets = _facet_values(ranking.results, request)
         if request.page > MAX_PAGE:
-            result.notice = " ".join(filter(None, [result.notice, (
+            result.notice = _sentences(result.notice, (
                 f"Only the first {MAX_PAGE} pages are shown; "
-                "add words or filters to narrow the search.")]))
+                "add words or filters to narrow the search."))
         else:
             start = (request.page - 1) * request.size
-            title_terms = highlight.QueryTerms(query, "title")
-            body_terms = highlight.QueryTerms(query, "body")
-            for score, docnum, key in ranked[start:start + request.size]:
-                stored = searcher.stored_fields(docnum)
+            title_terms = highlight.QueryTerms(ranking.query, "title")
+            body_terms = highlight.QueryTerms(ranking.query, "body")
+            for score, stored, copies in ranking.items(start, start + request.size):
                 result.hits.append(Hit(
-                    **_metadata(stored),
-                    score=round(score, 4) if request.sort == "relevance" else None,
+                    **_metadata(stored), score=score, copies=copies,
                     title_html=highlight.mark_all(stored.get("title", ""), title_terms),
                     snippet_html=highlight.snippet(
-                        stored.get("body") or stored.get("description", ""), body_terms),
-                    copies=copies[key]))
+                        stored.get("body") or stored.get("description", ""), body_terms)))
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
+
+    def export(self, request: SearchRequest) -> tuple[str, Iterator[dict]]:
+        """Every result of ``request`` (not just a page) as rows for a researcher, in
+        order, exact copies collapsed; with the search's notice."""
+        ranking = self._rank(request)
+        rows = (dict(id=stored["id"], date=stored.get("published_iso", ""),
+                     source=stored.get("source", ""), section=stored.get("section", ""),
+                     byline=stored.get("byline", ""), title=stored.get("title", ""),
+                     url=stored.get("url", ""), score=score, copies=copies)
+                for score, stored, copies in ranking.items())
+        return ranking.notice, rows
 
     def article(self, doc_id: str, text: str = "") -> ArticleView | None:
         """The article with id ``doc_id``, its words from query ``text`` highlighted."""

@@ -42,7 +42,8 @@ def test_search_prints_results_and_json(index_dir):
     assert lines[0].startswith("1 results")
     assert "Japan-U.S. Security Pact Upgraded" in lines[2]
     assert f"undated · {SAMPLE_ID} · score" in lines[3]
-    data = json.loads(morgue("search", "cybersecurity", "--json", "--index", index_dir).stdout)
+    data = json.loads(morgue("search", "cybersecurity", "--format", "json", "--index",
+                             index_dir).stdout)
     assert data["hits"][0]["id"] == SAMPLE_ID
     assert "<mark>cybersecurity</mark>" in data["hits"][0]["snippet_html"]
 

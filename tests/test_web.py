@@ -159,4 +159,4 @@ def test_ids_that_are_urls_route_to_their_article(hostile_client):
 def test_missing_index_is_explained(tmp_path):
     response = create_app(tmp_path / "nothing-here").test_client().get("/?q=x")
     assert response.status_code == 503
-    assert "morgue index" in page(response).get_text()
+    assert "run `morgue index` on the server" in page(response).get_text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 
 from indexer.search import Archive
 from indexer.store import IndexMissing, default_index_dir
@@ -21,21 +21,30 @@ def create_app(index_dir=None) -> Flask:
     app.register_blueprint(views.bp)
     app.jinja_env.filters["date"] = views.format_date
 
+    def error_page(status: int, title: str, message: str):
+        """An error as JSON for the API, else as a page."""
+        if request.path.startswith("/api/"):
+            return jsonify(error=message), status
+        return render_template("error.html", title=title, message=message), status
+
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("error.html", title="Not found",
-                               message="There is no such page in this archive."), 404
+        return error_page(404, "Not found", "There is no such page in this archive.")
+
+    @app.errorhandler(405)
+    def wrong_method(error):
+        return error_page(405, "Not allowed", f"{request.method} is not allowed here.")
 
     @app.errorhandler(500)
     def server_error(error):
-        return render_template("error.html", title="Something went wrong",
-                               message="This page could not be made. The error has been "
-                                       "logged; please try again or change the search."), 500
+        return error_page(500, "Something went wrong",
+                          "This page could not be made. The error has been logged; "
+                          "please try again or change the search.")
 
     @app.errorhandler(IndexMissing)
     def index_missing(error):
-        return render_template("error.html", title="No index yet",
-                               message="The archive has not been indexed yet. "
-                                       "Run `morgue index` and reload this page."), 503
+        # The message names no path: the server's directories are its own business.
+        return error_page(503, "No index yet", "The archive cannot be searched yet: run "
+                                               "`morgue index` on the server, then reload.")
 
     return app

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+import re
+
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   stream_with_context, url_for)
+
+from indexer import export
 
 from indexer.query import MAX_EXPANSIONS
 from indexer.request import RequestError, SearchRequest
@@ -69,6 +74,26 @@ def search_api():
     except RequestError as error:
         return jsonify(error=str(error)), 400
     return jsonify(archive().search(search).to_dict())
+
+
+@bp.get("/api/export")
+def export_api():
+    """Every result of a search, streamed as CSV or JSON Lines."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in export.FORMATS:
+        return jsonify(error=f"format must be one of {', '.join(export.FORMATS)}, "
+                             f"not {fmt!r}"), 400
+    try:
+        search = SearchRequest.from_args(request.args, strict=True)
+    except RequestError as error:
+        return jsonify(error=str(error)), 400
+    notice, rows = archive().export(search)
+    name = re.sub(r"[^\w-]+", "-", search.q).strip("-")[:60] or "search"
+    headers = {"Content-Disposition": f'attachment; filename="morgue-{name}.{fmt}"'}
+    if notice:
+        headers["X-Morgue-Notice"] = notice.encode("ascii", "replace").decode()
+    return Response(stream_with_context(export.lines(rows, fmt)),
+                    mimetype=export.FORMATS[fmt], headers=headers)
 
 
 @bp.get("/api/articles/<path:doc_id>")
