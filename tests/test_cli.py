@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -55,3 +57,25 @@ def test_errors_are_one_line_without_a_traceback(tmp_path):
         f"Error: no index in {tmp_path / 'none'}: build one with `morgue index`"]
     run = morgue("serve", "--index", tmp_path / "none")
     assert run.returncode == 1 and "Traceback" not in run.stderr
+
+
+def test_search_all_exports_every_result_as_csv_or_jsonl(index_dir):
+    page = json.loads(morgue("search", "oil", "--format", "json", "--index", index_dir).stdout)
+    run = morgue("search", "oil", "--all", "--format", "csv", "--index", index_dir)
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
+    assert len(rows) == page["total"] > 10
+    assert [r["id"] for r in rows[:10]] == [h["id"] for h in page["hits"]]
+    lines = morgue("search", "oil", "--all", "--format", "jsonl", "--source", "Reuters",
+                   "--index", index_dir).stdout.splitlines()
+    assert len(lines) == page["total"]
+    refused = morgue("search", "oil", "--all", "--index", index_dir)
+    assert refused.returncode == 2 and "--all needs --format csv" in refused.stderr
+
+
+def test_search_filters_and_sorts_from_the_command_line(index_dir):
+    run = morgue("search", "oil", "--month", "1987-03", "--sort", "newest", "--format", "json",
+                 "--index", index_dir)
+    data = json.loads(run.stdout)
+    assert data["filters"] == {"month": ["1987-03"]} and data["sort"] == "newest"
+    dates = [hit["published"] for hit in data["hits"]]
+    assert dates == sorted(dates, reverse=True) and all(d.startswith("1987-03") for d in dates)

@@ -160,3 +160,37 @@ def test_missing_index_is_explained(tmp_path):
     response = create_app(tmp_path / "nothing-here").test_client().get("/?q=x")
     assert response.status_code == 503
     assert "run `morgue index` on the server" in page(response).get_text()
+
+
+def test_facets_narrow_the_search_and_active_filters_show_as_removable_chips(client):
+    soup = page(client.get("/?q=oil"))
+    source = soup.select_one("aside.facets").find("a", string="Reuters")
+    total = int(source.find_next_sibling("span").get_text().replace(",", ""))
+    assert source["href"] == "/?q=oil&source=Reuters"
+    narrowed = page(client.get(source["href"]))
+    chip = narrowed.select_one("ul.chips a")
+    assert chip.get_text(" ", strip=True) == "Source: Reuters ×"
+    assert chip["href"] == "/?q=oil"
+    assert narrowed.find("input", attrs={"type": "hidden", "name": "source"})["value"] == \
+        "Reuters"
+    assert client.get("/api/search?q=oil&source=Reuters").get_json()["articles"] == total
+
+
+def test_month_facet_within_a_year_and_sort_links_keep_the_whole_state(client):
+    soup = page(client.get("/?q=oil&year=1987&sort=newest&page=2"))
+    months = [a.get_text() for a in soup.select("aside.facets section a")
+              if a.get_text().startswith("1987-")]
+    assert months and months == sorted(months)
+    sort = {a.get_text(): a["href"] for a in soup.select(".sort a")}
+    assert sort == {"Relevance": "/?q=oil&year=1987", "Oldest": "/?q=oil&year=1987&sort=oldest"}
+    assert soup.select_one(".sort strong").get_text() == "Newest"
+    export = [a["href"] for a in soup.select(".export a")]
+    assert export[0] == "/api/export?format=csv&q=oil&year=1987&sort=newest"
+
+
+def test_help_page_is_linked_from_the_search_box_and_explains_dates(client):
+    soup = page(client.get("/"))
+    href = soup.find("a", string="Query syntax")["href"]
+    help_page = page(client.get(href))
+    assert help_page.find("h1").get_text() == "Query syntax"
+    assert "date:[2010 TO 2015]" in help_page.get_text()

@@ -11,6 +11,8 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, render_temp
 
 from indexer import export
 
+from . import openapi
+
 from indexer.query import MAX_EXPANSIONS
 from indexer.request import RequestError, SearchRequest
 
@@ -74,6 +76,11 @@ def search_api():
     except RequestError as error:
         return jsonify(error=str(error)), 400
     return jsonify(archive().search(search).to_dict())
+
+
+@bp.get("/api/openapi.json")
+def openapi_api():
+    return jsonify(openapi.spec())
 
 
 @bp.get("/api/export")

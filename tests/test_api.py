@@ -1,0 +1,110 @@
+"""The JSON API and exports: status codes, shapes, and whole result sets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from indexer.writing import index_paths
+from webapp import create_app
+from webapp.openapi import spec
+
+from conftest import SAMPLE_ID, write_jsonl
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    return create_app(index_dir).test_client()
+
+
+def conforms(instance, schema_name: str) -> None:
+    document = spec()
+    jsonschema.validate(instance, {"$ref": f"#/components/schemas/{schema_name}",
+                                   "components": document["components"]})
+
+
+def test_openapi_description_is_valid_and_served(client):
+    validate(spec())
+    assert client.get("/api/openapi.json").get_json() == spec()
+
+
+def test_search_returns_total_facets_and_hits_in_the_described_shape(client):
+    response = client.get("/api/search?q=oil&source=Reuters&size=5&page=2")
+    assert response.status_code == 200
+    data = response.get_json()
+    conforms(data, "Results")
+    assert (data["page"], data["page_size"], len(data["hits"])) == (2, 5, 5)
+    assert data["filters"] == {"source": ["Reuters"]}
+    assert data["facets"]["source"] == [{"value": "Reuters", "count": data["articles"],
+                                         "active": True}]
+    assert all("<mark>" in hit["snippet_html"] for hit in data["hits"])
+
+
+def test_article_in_the_described_shape(client):
+    data = client.get(f"/api/articles/{SAMPLE_ID}?q=treaty").get_json()
+    conforms(data, "Article")
+    assert [p for p in data["paragraphs_html"] if "<mark>treaty</mark>" in p]
+
+
+@pytest.mark.parametrize("url, message", [
+    ("/api/search?q=oil&page=0", "page must be at least 1, not 0"),
+    ("/api/search?q=oil&size=abc", "size must be a whole number, not 'abc'"),
+    ("/api/search?q=oil&sort=random", "sort must be one of relevance, newest, oldest"),
+    ("/api/export?q=oil&format=xml", "format must be one of csv, jsonl, not 'xml'"),
+    ("/api/articles/no-such-id", "no article with id 'no-such-id'"),
+    ("/api/nothing-here", "There is no such page in this archive."),
+])
+def test_errors_are_json_with_a_message_and_a_4xx_status(client, url, message):
+    response = client.get(url)
+    assert 400 <= response.status_code < 500
+    conforms(response.get_json(), "Error")
+    assert message in response.get_json()["error"]
+
+
+def test_api_answers_a_missing_index_with_json(tmp_path):
+    response = create_app(tmp_path / "none").test_client().get("/api/search?q=x")
+    assert response.status_code == 503 and "morgue index" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("query", ["oil", "said", "date:1987-03 trade", "zzzzqqq"])
+def test_export_has_one_row_per_result(client, query):
+    total = client.get("/api/search", query_string={"q": query}).get_json()["total"]
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/api/export", query_string={"q": query}).get_data(as_text=True))))
+    assert len(rows) == total
+    lines = client.get("/api/export", query_string={"q": query, "format": "jsonl"}) \
+        .get_data(as_text=True).splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [row["id"] for row in rows]
+
+
+def test_export_follows_the_search_order_and_filters(client):
+    page = client.get("/api/search?q=oil&sort=oldest&size=20").get_json()
+    rows = list(csv.DictReader(io.StringIO(client.get(
+        "/api/export?q=oil&sort=oldest").get_data(as_text=True))))
+    assert [row["id"] for row in rows[:20]] == [hit["id"] for hit in page["hits"]]
+    assert list(rows[0]) == ["id", "date", "source", "section", "byline", "title", "url",
+                             "score", "copies"]
+    dates = [row["date"] for row in rows if row["date"]]
+    assert dates == sorted(dates, key=lambda d: d[:19])
+
+
+def test_export_is_a_named_download(client):
+    response = client.get("/api/export?q=crude+oil&format=jsonl")
+    assert response.headers["Content-Disposition"] == \
+        'attachment; filename="morgue-crude-oil.jsonl"'
+    assert response.mimetype == "application/x-ndjson"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_kept_as_text(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", [{"id": "f", "title": "=HYPERLINK(\"http://x\")",
+                                        "byline": "@evil", "body": "Formula story."}])
+    index_paths([tmp_path], tmp_path / "index")
+    client = create_app(tmp_path / "index").test_client()
+    [row] = csv.DictReader(io.StringIO(client.get("/api/export?q=formula").get_data(
+        as_text=True)))
+    assert (row["title"], row["byline"]) == ("'=HYPERLINK(\"http://x\")", "'@evil")
