@@ -17,13 +17,14 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.scoring import BM25F
 
-from . import highlight
+from . import highlight, spelling
 from .query import bound_expansions, parse_query
 from .request import MAX_PAGE, SearchRequest
 from .schema import FACETS
 from .store import live_generation, open_live
 
 FACET_VALUES = 10  # values listed per facet, the most frequent first
+SUGGEST_BELOW = 5  # results under which a spelling correction is looked for
 
 
 @dataclass
@@ -67,6 +68,8 @@ class ResultPage:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     notice: str = ""
+    suggestion: str = ""  # the query spelt as the archive spells it, when that finds more
+    suggestion_total: int = 0
     elapsed_ms: float = 0.0
 
     @property
@@ -79,7 +82,8 @@ class ResultPage:
             query=request.q, filters={name: request.filter_values(name)
                                       for name, _ in request.filters},
             sort=request.sort, page=request.page, page_size=request.size, pages=self.pages,
-            total=self.total, articles=self.articles, notice=self.notice, elapsed_ms=self.elapsed_ms,
+            total=self.total, articles=self.articles, notice=self.notice,
+            suggestion=self.suggestion, suggestion_total=self.suggestion_total, elapsed_ms=self.elapsed_ms,
             facets={name: [asdict(v) for v in values] for name, values in self.facets.items()},
             hits=[asdict(hit) for hit in self.hits])
 
@@ -221,6 +225,8 @@ class Archive:
             return result
         result.total, result.articles = len(ranking.kept), len(ranking.results.top_n)
         result.facets = _facet_values(ranking.results, request)
+        if result.total < SUGGEST_BELOW and request.q.strip():
+            self._suggest(result)
         if request.page > MAX_PAGE:
             result.notice = _sentences(result.notice, (
                 f"Only the first {MAX_PAGE} pages are shown; "
@@ -237,6 +243,17 @@ class Archive:
                         stored.get("body") or stored.get("description", ""), body_terms)))
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
+
+    def _suggest(self, result: ResultPage) -> None:
+        """Offer the query with its misspellings corrected, if that finds more."""
+        searcher = self.searcher()
+        suggestion = spelling.suggest(searcher, result.request.q)
+        if suggestion is None:
+            return
+        found = len(searcher.search(parse_query(suggestion).query, limit=1,
+                                    filter=_filters(result.request)))
+        if found > result.articles:
+            result.suggestion, result.suggestion_total = suggestion, found
 
     def export(self, request: SearchRequest) -> tuple[str, Iterator[dict]]:
         """Every result of ``request`` (not just a page) as rows for a researcher, in

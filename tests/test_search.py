@@ -131,3 +131,23 @@ def test_highlighting_escapes_the_text_around_the_marks(tmp_path):
         assert tags == {"mark"}
     assert "&lt;script&gt;" in hit.snippet_html and "&amp;" in hit.snippet_html
     assert re.search(r"<mark>budget</mark>", hit.snippet_html)
+
+
+@pytest.mark.parametrize("query, suggestion", [
+    ("Japan securty pact", "Japan security pact"),
+    ('"mlitary cooperation"', '"military cooperation"'),
+    ("title:japn", "title:japan"),
+    ("cybersecurty", "cybersecurity"),
+])
+def test_misspelt_queries_get_a_correction_from_the_archives_vocabulary(archive, query,
+                                                                         suggestion):
+    results = search(archive, query)
+    assert results.total == 0
+    assert results.suggestion == suggestion
+    assert results.suggestion_total == search(archive, suggestion).articles > 0
+
+
+@pytest.mark.parametrize("query", ["Japan security pact", "zzyzxqq", "pact -japan",
+                                   "secur*", "date:1987-03 japan"])
+def test_no_correction_for_words_spelt_as_the_archive_spells_them(archive, query):
+    assert search(archive, query).suggestion == ""

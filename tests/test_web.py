@@ -194,3 +194,10 @@ def test_help_page_is_linked_from_the_search_box_and_explains_dates(client):
     help_page = page(client.get(href))
     assert help_page.find("h1").get_text() == "Query syntax"
     assert "date:[2010 TO 2015]" in help_page.get_text()
+
+
+def test_did_you_mean_links_to_the_corrected_search_keeping_filters(client):
+    soup = page(client.get("/?q=securty+pact&sort=oldest"))
+    link = soup.select_one(".suggestion a")
+    assert link.get_text() == "security pact"
+    assert link["href"] == "/?q=security+pact&sort=oldest"
