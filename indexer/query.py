@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from itertools import islice
 
 from whoosh import query as wq
-from whoosh.qparser import (AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser, PhrasePlugin, Plugin, PlusMinusPlugin, PrefixPlugin,
+from whoosh.analysis import STOP_WORDS
+from whoosh.qparser import (AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser,
+                            OrGroup, PhrasePlugin, Plugin, PlusMinusPlugin, PrefixPlugin,
                             WildcardPlugin, syntax)
 
 from .analysis import TOKEN_PATTERN
@@ -26,6 +28,7 @@ MAX_EXPANSIONS = 500  # words a prefix or fuzzy pattern may stand for
 FIELDS = ("title", "body", "byline", "section", "source", "tag", "date")
 _FIELD_PREFIX = re.compile(r"(?<![\w\"])(\w+):")
 _WORDS = re.compile(TOKEN_PATTERN)
+_EXACT = set(EXACT_TWIN.values())
 
 
 class ExactTwinPlugin(Plugin):
@@ -47,8 +50,9 @@ class ExactTwinPlugin(Plugin):
         return group
 
 
-def _parser() -> MultifieldParser:
-    parser = MultifieldParser(list(DEFAULT_FIELDS), SCHEMA, group=AndGroup)
+def _parser(group) -> MultifieldParser:
+    parser = MultifieldParser(list(DEFAULT_FIELDS), SCHEMA, fieldboosts=DEFAULT_FIELDS,
+                              group=group)
     parser.add_plugins([
         ExactTwinPlugin(), DatePlugin(), FuzzyTermPlugin(),
         # A minus sign negates only at the start of a word: "co-operation" is one word.
@@ -58,7 +62,7 @@ def _parser() -> MultifieldParser:
     return parser
 
 
-PARSER = _parser()
+PARSERS = {False: _parser(AndGroup), True: _parser(OrGroup.factory(0.9))}  # by match_any
 
 
 @dataclass
@@ -101,9 +105,12 @@ def _drop_open(text: str, count: int) -> str:
 
 def _refine(query: wq.Query, notices: list[str]) -> wq.Query:
     """Collect the notes and errors that parts of the query carry (dropping the parts in
-    error), and bound fuzzy words to two edits after a first letter that must match."""
+    error), drop stop words outside phrases, and bound fuzzy words to two edits after a
+    first letter that must match."""
 
     def visit(q):
+        if isinstance(q, wq.Term) and q.fieldname in _EXACT and q.text in STOP_WORDS:
+            return wq.NullQuery  # a stop word alone, outside a phrase, is no requirement
         if getattr(q, "error", None):
             notices.append(q.error)
             return wq.NullQuery
@@ -117,8 +124,13 @@ def _refine(query: wq.Query, notices: list[str]) -> wq.Query:
     return query.accept(visit)
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Parse the search box's text into a Whoosh query, repairing what is malformed."""
+def parse_query(text: str, match_any: bool = False) -> ParsedQuery:
+    """Parse the search box's text into a Whoosh query, repairing what is malformed.
+
+    Words are all required, or with ``match_any`` any of them may match (explicit
+    ``AND`` still joins its two sides).
+    """
+    parser = PARSERS[match_any]
     text = " ".join((text or "").split())
     notices = []
     if len(text) > MAX_QUERY_CHARS:
@@ -131,10 +143,10 @@ def parse_query(text: str) -> ParsedQuery:
             repaired = re.sub(rf"(?<![\w\"]){re.escape(name)}:", "", repaired)
             notices.append(f"there is no field {name!r}, so its words were searched in "
                            f"all fields (fields: {', '.join(FIELDS)})")
-    query = _refine(PARSER.parse(repaired, normalize=False), notices).normalize()
+    query = _refine(parser.parse(repaired, normalize=False), notices).normalize()
     if query is wq.NullQuery and _WORDS.search(repaired) and not notices:
         words = [w for w in _WORDS.findall(repaired) if w not in ("AND", "OR", "NOT")]
-        query = PARSER.parse(" ".join(words))
+        query = _refine(parser.parse(" ".join(words), normalize=False), notices).normalize()
         if query is not wq.NullQuery:
             notices.append("the operators could not be read, so the words were searched")
     return ParsedQuery(text, query, _sentence(notices))

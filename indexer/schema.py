@@ -9,8 +9,9 @@ from .analysis import exact_analyzer, stemming_analyzer
 STEMMED = stemming_analyzer()
 EXACT = exact_analyzer()
 
-# Fields searched when a query names none, with their BM25F weights.
-DEFAULT_FIELDS = {"title": 2.0, "body": 1.0}
+# Fields searched when a query names none, with the weights of their scores. Each word is
+# looked for stemmed and, weighing less, as written, so that the exact form ranks higher.
+DEFAULT_FIELDS = {"title": 2.0, "body": 1.0, "title_exact": 1.0, "body_exact": 0.5}
 # Quoted phrases, prefixes and fuzzy words in a stemmed field are matched in its
 # unstemmed twin.
 EXACT_TWIN = {"title": "title_exact", "body": "body_exact"}
@@ -34,9 +35,9 @@ SCHEMA_VERSION = 2
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
-    title=_text(STEMMED, stored=True, field_boost=DEFAULT_FIELDS["title"]),
+    title=_text(STEMMED, stored=True),
     body=_text(STEMMED, stored=True),
-    title_exact=_text(EXACT, field_boost=DEFAULT_FIELDS["title"]),
+    title_exact=_text(EXACT),
     body_exact=_text(EXACT),
     byline=_text(EXACT, stored=True),
     section=_text(EXACT, stored=True),

@@ -126,6 +126,7 @@ class _Ranking:
     def __init__(self, searcher, query, notice: str):
         self.searcher, self.query, self.notice = searcher, query, notice
         self.results = None
+        self.corrected = ""  # the spelling searched instead of the query's, if one was
         self.kept: list[tuple] = []
         self.copies: Counter = Counter()
 
@@ -189,12 +190,44 @@ class Archive:
         return self.searcher().doc_count()
 
     def _rank(self, request: SearchRequest) -> "_Ranking":
-        """Every result of ``request`` in order, exact copies collapsed."""
+        """Every result of ``request`` in order, exact copies collapsed.
+
+        When no article has all the words of the query, the query spelt as the archive
+        spells it is searched instead; failing that, the articles with some of the words
+        are ranked (the most words first). The notice says which.
+        """
+        strict = self._ranking(request.q, request)
+        if strict.kept or strict.results is None or not request.q.strip():
+            return strict
+        # Only words the archive does not have at all are corrected unasked: to the
+        # spelling with the fewest edits that finds the most articles with all the words.
+        found = {text: (edits, -self._count(text, request))
+                 for text, edits in spelling.corrections(strict.searcher, request.q, known=1)}
+        corrected = min((text for text in found if found[text][1]), key=found.get,
+                        default=None)
+        if corrected:
+            ranking = self._ranking(corrected, request)
+            ranking.corrected = corrected
+            ranking.notice = _sentences(ranking.notice, (
+                f"No article has all of these words; showing results for "
+                f"\N{LEFT DOUBLE QUOTATION MARK}{corrected}"
+                f"\N{RIGHT DOUBLE QUOTATION MARK} instead."))
+            return ranking
+        ranking = self._ranking(request.q, request, match_any=True)
+        if ranking.kept:
+            ranking.notice = _sentences(ranking.notice, (
+                "No article has all of these words; these have some of them, "
+                "the most first."))
+            return ranking
+        return strict
+
+    def _ranking(self, text: str, request: SearchRequest, match_any: bool = False):
+        """The ranking of the query ``text`` with the filters and sort of ``request``."""
         searcher = self.searcher()
-        parsed = parse_query(request.q)
+        parsed = parse_query(text, match_any)
         query, notice = bound_expansions(parsed.query, searcher.reader())
         ranking = _Ranking(searcher, query, _sentences(parsed.notice, notice))
-        if query is wq.NullQuery and request.filters and not request.q.strip():
+        if query is wq.NullQuery and request.filters and not text.strip():
             ranking.query = wq.Every()  # browsing by filters alone
         if ranking.query is wq.NullQuery:
             return ranking
@@ -225,8 +258,8 @@ class Archive:
             return result
         result.total, result.articles = len(ranking.kept), len(ranking.results.top_n)
         result.facets = _facet_values(ranking.results, request)
-        if result.total < SUGGEST_BELOW and request.q.strip():
-            self._suggest(result)
+        if len(ranking.kept) < SUGGEST_BELOW and request.q.strip() and not ranking.corrected:
+            self._suggest(result, len(ranking.kept))
         if request.page > MAX_PAGE:
             result.notice = _sentences(result.notice, (
                 f"Only the first {MAX_PAGE} pages are shown; "
@@ -244,15 +277,19 @@ class Archive:
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
-    def _suggest(self, result: ResultPage) -> None:
-        """Offer the query with its misspellings corrected, if that finds more."""
-        searcher = self.searcher()
-        suggestion = spelling.suggest(searcher, result.request.q)
+    def _count(self, text: str, request: SearchRequest) -> int:
+        """How many articles the query ``text`` finds with the filters of ``request``."""
+        return len(self.searcher().search(parse_query(text).query, limit=1,
+                                          filter=_filters(request)))
+
+    def _suggest(self, result: ResultPage, found_before: int) -> None:
+        """Offer the query with its misspellings corrected, if that finds more articles
+        with all the words than the ``found_before``."""
+        suggestion = spelling.suggest(self.searcher(), result.request.q)
         if suggestion is None:
             return
-        found = len(searcher.search(parse_query(suggestion).query, limit=1,
-                                    filter=_filters(result.request)))
-        if found > result.articles:
+        found = self._count(suggestion, result.request)
+        if found > found_before:
             result.suggestion, result.suggestion_total = suggestion, found
 
     def export(self, request: SearchRequest) -> tuple[str, Iterator[dict]]:

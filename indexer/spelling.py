@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from itertools import islice, product
+
+from rapidfuzz.distance import OSA
 
 from .schema import EXACT, EXACT_TWIN
 
@@ -11,48 +14,57 @@ _OPERATORS = {"AND", "OR", "NOT", "TO"}
 _VOCABULARY = tuple(EXACT_TWIN.values())  # unstemmed words, as written in the articles
 KNOWN = 3  # a word in this many articles is taken as spelt right
 MORE_COMMON = 5  # a correction must be in this many times more articles than the word
+CANDIDATES = 5  # corrections considered per word
 
 
 def _frequency(reader, word: str) -> int:
     return sum(reader.doc_frequency(field, word) for field in _VOCABULARY)
 
 
-def _correct(searcher, word: str) -> str | None:
-    """The closest indexed word to a rare ``word`` (within two edits, first letter kept)
-    that is in many more articles (or in any, when ``word`` is in none), or None."""
+def _candidates(searcher, word: str, known: int) -> list[tuple[str, float]]:
+    """(correction, edits) for ``word`` if it is in fewer than ``known`` articles:
+    indexed words within two edits (a swap of neighbours counting as one, a correction
+    shorter than the word half an edit more; first letter kept) that are in many more
+    articles than ``word`` (or in any, when it is in none); the fewest edits first, then
+    the most frequent."""
     folded = " ".join(token.text for token in EXACT(word))
-    if not folded or " " in folded:
-        return None
+    if not folded or " " in folded or word in _OPERATORS:
+        return []
     reader = searcher.reader()
     seen = _frequency(reader, folded)
-    if seen >= KNOWN:
-        return None
-    corrector = searcher.corrector("body_exact")
-    # Whoosh ranks suggestions by frequency alone, so closer words are asked for first.
-    for distance in (1, 2):
-        for candidate in corrector.suggest(folded, limit=10, maxdist=distance, prefix=1):
-            if _frequency(reader, candidate) >= (MORE_COMMON * seen or 1):
-                return candidate
-    return None
+    if seen >= known:
+        return []
+    found = {}
+    for candidate in searcher.corrector("body_exact").suggest(folded, limit=20, maxdist=2,
+                                                              prefix=1):
+        frequency = _frequency(reader, candidate)
+        if frequency >= (MORE_COMMON * seen or 1):
+            # A letter typed too many is rarer than one left out: it costs more.
+            edits = OSA.distance(folded, candidate) + 0.5 * (len(candidate) < len(folded))
+            found[candidate] = (edits, -frequency)
+    return [(c, found[c][0]) for c in sorted(found, key=found.get)[:CANDIDATES]]
+
+
+def corrections(searcher, text: str, known: int = KNOWN,
+                limit: int = 10) -> list[tuple[str, float]]:
+    """(``text`` with its misspelt words corrected, edits made), the fewest edits first,
+    at most ``limit``. A word in ``known`` articles or more is taken as spelt right;
+    field names, operators, patterns (``word*``, ``word~``) and numbers are left alone."""
+    matches = list(_WORD.finditer(text))
+    options = [_candidates(searcher, m.group(1), known) or [(m.group(1), 0)] for m in matches]
+    if not any(edits for option in options for _, edits in option):
+        return []
+    found = []
+    for choice in islice(product(*options), limit * 4):
+        parts, end = [], 0
+        for match, (word, _) in zip(matches, choice):
+            parts += [text[end:match.start(1)], word]
+            end = match.end(1)
+        found.append(("".join(parts) + text[end:], sum(edits for _, edits in choice)))
+    return sorted(found, key=lambda item: item[1])[:limit]
 
 
 def suggest(searcher, text: str) -> str | None:
-    """``text`` with its misspelt words corrected, or None when nothing changes.
-
-    Field names, operators, patterns (``word*``, ``word~``) and numbers are left alone.
-    """
-    changed = False
-
-    def replace(match):
-        nonlocal changed
-        word = match.group(1)
-        if word in _OPERATORS:
-            return word
-        correction = _correct(searcher, word)
-        if correction is None:
-            return word
-        changed = True
-        return correction
-
-    corrected = _WORD.sub(replace, text)
-    return corrected if changed else None
+    """The likeliest correction of ``text``, or None."""
+    found = corrections(searcher, text)
+    return found[0][0] if found else None

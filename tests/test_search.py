@@ -133,18 +133,35 @@ def test_highlighting_escapes_the_text_around_the_marks(tmp_path):
     assert re.search(r"<mark>budget</mark>", hit.snippet_html)
 
 
-@pytest.mark.parametrize("query, suggestion", [
+@pytest.mark.parametrize("query, corrected", [
     ("Japan securty pact", "Japan security pact"),
     ('"mlitary cooperation"', '"military cooperation"'),
-    ("title:japn", "title:japan"),
+    ("title:japn pact", "title:japan pact"),
     ("cybersecurty", "cybersecurity"),
+    ("secruity pact", "security pact"),  # two letters swapped count as one edit
 ])
-def test_misspelt_queries_get_a_correction_from_the_archives_vocabulary(archive, query,
-                                                                         suggestion):
+def test_a_query_that_finds_nothing_is_searched_as_the_archive_spells_it(archive, query,
+                                                                          corrected):
     results = search(archive, query)
-    assert results.total == 0
-    assert results.suggestion == suggestion
-    assert results.suggestion_total == search(archive, suggestion).articles > 0
+    assert results.notice == (f"No article has all of these words; showing results for "
+                              f"“{corrected}” instead.")
+    assert [h.id for h in results.hits] == [h.id for h in search(archive, corrected).hits]
+    assert results.hits[0].id == SAMPLE_ID
+
+
+def test_a_rare_spelling_found_in_a_few_articles_gets_a_did_you_mean(archive):
+    results = search(archive, "dificulties")  # as misspelt in one Reuters story
+    assert results.total == 1 and results.notice == ""
+    assert results.suggestion == "difficulties"
+    assert results.suggestion_total == search(archive, "difficulties").articles > 1
+
+
+def test_when_no_article_has_all_the_words_those_with_most_of_them_come_first(archive):
+    results = search(archive, "japan security pact qqxzzv")
+    assert results.notice == ("No article has all of these words; these have some of "
+                              "them, the most first.")
+    assert results.hits[0].id == SAMPLE_ID
+    assert results.total > 1
 
 
 @pytest.mark.parametrize("query", ["Japan security pact", "zzyzxqq", "pact -japan",

@@ -197,7 +197,7 @@ def test_help_page_is_linked_from_the_search_box_and_explains_dates(client):
 
 
 def test_did_you_mean_links_to_the_corrected_search_keeping_filters(client):
-    soup = page(client.get("/?q=securty+pact&sort=oldest"))
+    soup = page(client.get("/?q=dificulties&sort=oldest"))
     link = soup.select_one(".suggestion a")
-    assert link.get_text() == "security pact"
-    assert link["href"] == "/?q=security+pact&sort=oldest"
+    assert link.get_text() == "difficulties"
+    assert link["href"] == "/?q=difficulties&sort=oldest"
