@@ -11,8 +11,10 @@ REUTERS = SHARED / "reuters-21578" / "reuters-21578.jsonl.xz"
 BBC = SHARED / "bbc-news" / "bbc-news.jsonl"
 
 
-def reuters() -> list[dict]:
-    """The Reuters-21578 stories that have a body, with their topics."""
+def reuters(limit: int | None = None) -> list[dict]:
+    """The first ``limit`` (or all) Reuters-21578 stories that have a body, with their
+    topics as tags (paragraphs, which the original marks by indentation, separated by
+    blank lines)."""
     records = []
     with lzma.open(REUTERS, "rt", encoding="utf-8") as lines:
         for line in lines:
@@ -22,6 +24,8 @@ def reuters() -> list[dict]:
                     id=story["id"], title=story["title"],
                     body=story["body"].replace("\n    ", "\n\n"), date=story["date"],
                     byline=story["author"], source="Reuters", tags=story["topics"]))
+            if len(records) == limit:
+                break
     return records
 
 
@@ -32,7 +36,7 @@ def bbc() -> list[dict]:
                      section=s["category"]) for s in map(json.loads, lines)]
 
 
-def write_jsonl(records: list[dict], path: Path) -> Path:
+def write_jsonl(path: Path, records) -> Path:
     with open(path, "w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps(record) + "\n")

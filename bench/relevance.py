@@ -115,7 +115,7 @@ class Morgue:
     name = "morgue"
 
     def __init__(self, records, workdir: Path):
-        source = corpora.write_jsonl(records, workdir / "morgue-source.jsonl")
+        source = corpora.write_jsonl(workdir / "morgue-source.jsonl", records)
         index_paths([source], workdir / "morgue-index")
         self.archive = Archive(workdir / "morgue-index")
 

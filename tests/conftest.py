@@ -2,46 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import lzma
 import shutil
 from pathlib import Path
 
 import pytest
 
+from bench import corpora
+from bench.corpora import write_jsonl
 from indexer.request import SearchRequest
 from indexer.search import Archive, ResultPage
 from indexer.writing import index_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-REUTERS = ROOT.parent / "shared" / "corpora" / "reuters-21578" / "reuters-21578.jsonl.xz"
 SAMPLE_ID = "japan-us-security-pact.txt"
 
 
 def reuters_records(count: int) -> list[dict]:
-    """The first ``count`` Reuters-21578 stories that have a body, as morgue JSON Lines
-    records (paragraphs, which the original marks by indentation, separated by blank
-    lines)."""
-    if not REUTERS.exists():
-        pytest.skip(f"the Reuters-21578 corpus is not at {REUTERS}")
-    records = []
-    with lzma.open(REUTERS, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            story = json.loads(line)
-            if story["body"].strip():
-                records.append(dict(
-                    id=story["id"], title=story["title"],
-                    body=story["body"].replace("\n    ", "\n\n"), date=story["date"],
-                    byline=story["author"], source="Reuters", tags=story["topics"]))
-            if len(records) == count:
-                return records
-    return records
-
-
-def write_jsonl(path: Path, records) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), "utf-8")
-    return path
+    """The first ``count`` Reuters-21578 stories with a body, as morgue records."""
+    if not corpora.REUTERS.exists():
+        pytest.skip(f"the Reuters-21578 corpus is not at {corpora.REUTERS}")
+    return corpora.reuters(count)
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,12 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
+from bench.corpora import write_jsonl
 from indexer.writing import index_paths
 from webapp import create_app
 from webapp.openapi import spec
 
-from conftest import SAMPLE_ID, write_jsonl
+from conftest import SAMPLE_ID
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from bench.corpora import write_jsonl
 from indexer.request import SearchRequest
 from indexer.search import Archive
 from indexer.writing import index_paths
 
-from conftest import search, write_jsonl
+from conftest import search
 
 STORIES = [
     # id, source, section, byline, date, title

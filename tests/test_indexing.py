@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.corpora import write_jsonl
 from indexer.search import Archive
 from indexer.store import IndexBusy, WriteSession, live_generation
 from indexer.writing import index_paths
 
-from conftest import search, reuters_records, write_jsonl
+from conftest import search, reuters_records
 
 
 def story(title: str, body: str) -> str:

@@ -7,11 +7,12 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from bench.corpora import write_jsonl
 from indexer.request import MAX_PAGE, SearchRequest
 from indexer.search import Archive
 from indexer.writing import index_paths
 
-from conftest import search, SAMPLE_ID, write_jsonl
+from conftest import search, SAMPLE_ID
 
 
 def marked(fragment: str) -> list[str]:

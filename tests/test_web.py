@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
+from bench.corpora import write_jsonl
 from indexer.writing import index_paths
 from webapp import create_app
 
-from conftest import SAMPLE_ID, write_jsonl
+from conftest import SAMPLE_ID
 
 HOSTILE_TITLE = "<script>alert('title')</script><img src=x onerror=alert(1)>Hostile headline"
 
