@@ -83,7 +83,8 @@ class ResultPage:
                                       for name, _ in request.filters},
             sort=request.sort, page=request.page, page_size=request.size, pages=self.pages,
             total=self.total, articles=self.articles, notice=self.notice,
-            suggestion=self.suggestion, suggestion_total=self.suggestion_total, elapsed_ms=self.elapsed_ms,
+            suggestion=self.suggestion, suggestion_total=self.suggestion_total,
+            elapsed_ms=self.elapsed_ms,
             facets={name: [asdict(v) for v in values] for name, values in self.facets.items()},
             hits=[asdict(hit) for hit in self.hits])
 

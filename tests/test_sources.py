@@ -97,7 +97,8 @@ def test_reuters_sgml_stories_become_articles():
     assert cocoa.published.isoformat() == "1987-02-26T15:01:01.790000+00:00"
     assert cocoa.tags == ["cocoa", "el-salvador", "uruguay", "usa"]
     assert cocoa.body.startswith("Showers continued throughout the week in the Bahia cocoa")
-    assert cocoa.body.split("\n\n")[1] == "The dry period means the temporao will be late this year."
+    assert cocoa.body.split("\n\n")[1] == \
+        "The dry period means the temporao will be late this year."
     assert cocoa.body.endswith("after carnival which ends midday on February 27.")
     by_id = {a.id: a for a in articles}
     assert by_id["reuters-4"].byline == "Janie Gabbett, Reuters"
