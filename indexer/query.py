@@ -42,11 +42,19 @@ class ExactTwinPlugin(Plugin):
         return [(self.to_twins, 111)]  # after MultifieldPlugin (110) set the fields
 
     def to_twins(self, parser, group):
+        kept, seen = [], set()
         for node in group:
             if isinstance(node, syntax.GroupNode):
                 self.to_twins(parser, node)
-            elif isinstance(node, self.KINDS) and node.fieldname in EXACT_TWIN:
-                node.set_fieldname(EXACT_TWIN[node.fieldname], override=True)
+            elif isinstance(node, self.KINDS):
+                if node.fieldname in EXACT_TWIN:
+                    node.set_fieldname(EXACT_TWIN[node.fieldname], override=True)
+                key = (type(node), node.fieldname, node.text)
+                if key in seen:
+                    continue  # the twin was searched already, as a default field
+                seen.add(key)
+            kept.append(node)
+        group.nodes = kept
         return group
 
 
@@ -159,19 +167,22 @@ def _sentence(notices: list[str]) -> str:
 
 def bound_expansions(query: wq.Query, reader) -> tuple[wq.Query, str]:
     """Refuse prefix, wildcard and fuzzy patterns that stand for more than
-    MAX_EXPANSIONS words (they would be slow and meaningless): each is dropped from the
-    query, and the notice says so."""
-    notices = []
+    MAX_EXPANSIONS words in any field (they would be slow and meaningless): each is
+    dropped from the query, in every field, and the notice says so."""
+    patterns = {_pattern(q) for q in query.leaves()
+                if isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm))
+                and len(list(islice(q.expanded_terms(reader), MAX_EXPANSIONS + 1)))
+                > MAX_EXPANSIONS}
+    if not patterns:
+        return query, ""
 
     def visit(q):
-        if isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm)):
-            if len(list(islice(q.expanded_terms(reader), MAX_EXPANSIONS + 1))) > MAX_EXPANSIONS:
-                notices.append(f"{_pattern(q)!r} matches too many words (over "
-                               f"{MAX_EXPANSIONS}), so it was left out: make it longer")
-                return wq.NullQuery
-        return q
+        is_pattern = isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm))
+        return wq.NullQuery if is_pattern and _pattern(q) in patterns else q
 
-    return query.accept(visit).normalize(), _sentence(notices)
+    return query.accept(visit).normalize(), _sentence([
+        f"{pattern!r} matches too many words (over {MAX_EXPANSIONS}), so it was left "
+        "out: make it longer" for pattern in sorted(patterns)])
 
 
 def _pattern(q) -> str:
