@@ -95,11 +95,6 @@ class Article:
         self.tags = sorted({clean_line(t) for t in self.tags if clean_line(t)})
 
     @property
-    def text_hash(self) -> str:
-        """A digest of the title and text alone: the same for copies under other ids."""
-        return hashlib.sha1(f"{self.title}\x1e{self.body}".encode("utf-8")).hexdigest()
-
-    @property
     def content_hash(self) -> str:
         """A digest of everything indexed about the article except where it was read from."""
         parts = [

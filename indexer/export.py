@@ -7,7 +7,8 @@ import io
 import json
 from typing import Iterable, Iterator
 
-FIELDS = ("id", "date", "source", "section", "byline", "title", "url", "score", "copies")
+FIELDS = ("id", "date", "source", "section", "byline", "title", "url", "score", "cluster",
+          "copies")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from .schema import FACETS
+from .schema import FILTERS
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PAGE_SIZE = 100
@@ -51,7 +51,7 @@ class SearchRequest:
             sort = "relevance"
         return cls(
             q=first("q", ""),
-            filters=tuple(sorted({(name, value) for name in FACETS
+            filters=tuple(sorted({(name, value) for name in FILTERS
                                   for value in values(name) if value})),
             sort=sort,
             page=_number(first("page", 1), "page", 1, MAX_PAGE_NUMBER, 1, strict),

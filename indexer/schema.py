@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import exact_analyzer, stemming_analyzer
 
@@ -18,6 +19,8 @@ EXACT_TWIN = {"title": "title_exact", "body": "body_exact"}
 # Facets, each counted over an unanalysed copy of a field (the value as written).
 FACETS = {"source": "source_facet", "section": "section_facet", "byline": "byline_facet",
           "year": "year", "month": "month"}
+# What a search can be narrowed by: the facets, and a cluster of near-duplicates.
+FILTERS = {**FACETS, "cluster": "cluster"}
 
 
 def _text(analyzer, **options):
@@ -31,7 +34,7 @@ def _facet():
 
 
 # Raised whenever the fields change: an index of another version is rebuilt, not read.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
@@ -55,7 +58,9 @@ SCHEMA = Schema(
     description=STORED,
     path=ID(stored=True, sortable=True),
     content_hash=ID(stored=True, sortable=True),
-    # Identical title and text, whatever the id: copies collapse into one result.
-    text_hash=ID(sortable=True),
+    # Near-duplicates (see indexer.duplicates): the id of the first article of the
+    # cluster, and the MinHash signature of the body.
+    cluster=ID(stored=True, sortable=True),
+    minhash=COLUMN(VarBytesColumn()),
     **{name: _facet() for name in FACETS.values()},
 )

@@ -20,7 +20,7 @@ from whoosh.scoring import BM25F
 from . import highlight, spelling
 from .query import bound_expansions, parse_query
 from .request import MAX_PAGE, SearchRequest
-from .schema import FACETS
+from .schema import FACETS, FILTERS
 from .store import live_generation, open_live
 
 FACET_VALUES = 10  # values listed per facet, the most frequent first
@@ -42,13 +42,16 @@ class ArticleInfo:
 
 @dataclass
 class Hit(ArticleInfo):
-    """One search result; ``copies`` counts the articles with the same title and text
-    (itself included) that it stands for. ``score`` is None when sorted by date."""
+    """One search result, standing for the ``copies`` results in its cluster of
+    near-duplicates (itself included); ``also_published_by`` names the other sources of
+    that cluster in the archive. ``score`` is None when sorted by date."""
 
     score: float | None
     title_html: str
     snippet_html: str
+    cluster: str = ""
     copies: int = 1
+    also_published_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,8 +66,8 @@ class ResultPage:
     """One page of the results of a search, with facet counts over all of them."""
 
     request: SearchRequest
-    total: int = 0  # results, each set of exact copies counted once
-    articles: int = 0  # matching articles, copies included (what facets count)
+    total: int = 0  # results, each cluster of near-duplicates counted once
+    articles: int = 0  # matching articles, near-duplicates included (what facets count)
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     notice: str = ""
@@ -115,14 +118,15 @@ def _filters(request: SearchRequest):
     """The filter query of ``request``: values of one facet ORed, facets ANDed."""
     by_facet: dict[str, list] = {}
     for name, value in request.filters:
-        by_facet.setdefault(name, []).append(wq.Term(FACETS[name], value))
+        by_facet.setdefault(name, []).append(wq.Term(FILTERS[name], value))
     return wq.And([wq.Or(terms) for terms in by_facet.values()]) if by_facet else None
 
 
 class _Ranking:
-    """The ordered results of one search: ``kept`` holds (score, docnum, text hash) of
-    each result, all but the first of a set of exact copies left out, and ``copies``
-    the size of each set. ``results`` is None when the query is empty."""
+    """The ordered results of one search: ``kept`` holds (score, docnum, cluster) of
+    each result, all but the first of each cluster of near-duplicates left out (unless
+    the search is within one cluster), and ``copies`` the size of each cluster among
+    the results. ``results`` is None when the query is empty."""
 
     def __init__(self, searcher, query, notice: str):
         self.searcher, self.query, self.notice = searcher, query, notice
@@ -191,7 +195,7 @@ class Archive:
         return self.searcher().doc_count()
 
     def _rank(self, request: SearchRequest) -> "_Ranking":
-        """Every result of ``request`` in order, exact copies collapsed.
+        """Every result of ``request`` in order, near-duplicates collapsed.
 
         When no article has all the words of the query, the query spelt as the archive
         spells it is searched instead; failing that, the articles with some of the words
@@ -240,9 +244,10 @@ class Archive:
                 # Dated articles first, then by date.
                 sorting.FieldFacet("dated", reverse=True),
                 sorting.FieldFacet("published", reverse=request.sort == "newest")]))
-        hashes = searcher.reader().column_reader("text_hash")
+        clusters = searcher.reader().column_reader("cluster")
+        within_cluster = bool(request.filter_values("cluster"))
         for score, docnum in ranking.results.top_n:
-            key = hashes[docnum]
+            key = docnum if within_cluster else clusters[docnum]
             if not ranking.copies[key]:
                 ranking.kept.append((score if request.sort == "relevance" else None,
                                      docnum, key))
@@ -250,8 +255,8 @@ class Archive:
         return ranking
 
     def search(self, request: SearchRequest) -> ResultPage:
-        """One page of the results of ``request``, best first (or by date), exact copies
-        collapsed into one hit, with facet counts over the whole result set."""
+        """One page of the results of ``request``, best first (or by date), each cluster
+        of near-duplicates as one hit, with facet counts over the whole result set."""
         started = time.perf_counter()
         ranking = self._rank(request)
         result = ResultPage(request, notice=ranking.notice)
@@ -272,11 +277,20 @@ class Archive:
             for score, stored, copies in ranking.items(start, start + request.size):
                 result.hits.append(Hit(
                     **_metadata(stored), score=score, copies=copies,
+                    cluster=stored.get("cluster", ""),
+                    also_published_by=self._other_sources(stored),
                     title_html=highlight.mark_all(stored.get("title", ""), title_terms),
                     snippet_html=highlight.snippet(
                         stored.get("body") or stored.get("description", ""), body_terms)))
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
+
+    def _other_sources(self, stored: dict) -> list[str]:
+        """The sources, other than this article's, of the articles in its cluster."""
+        members = self.searcher().search(wq.Term("cluster", stored.get("cluster", "")),
+                                         limit=None)
+        return sorted({hit.get("source", "") for hit in members} - {stored.get("source", ""),
+                                                                     ""})
 
     def _count(self, text: str, request: SearchRequest) -> int:
         """How many articles the query ``text`` finds with the filters of ``request``."""
@@ -295,12 +309,13 @@ class Archive:
 
     def export(self, request: SearchRequest) -> tuple[str, Iterator[dict]]:
         """Every result of ``request`` (not just a page) as rows for a researcher, in
-        order, exact copies collapsed; with the search's notice."""
+        order, near-duplicates collapsed; with the search's notice."""
         ranking = self._rank(request)
         rows = (dict(id=stored["id"], date=stored.get("published_iso", ""),
                      source=stored.get("source", ""), section=stored.get("section", ""),
                      byline=stored.get("byline", ""), title=stored.get("title", ""),
-                     url=stored.get("url", ""), score=score, copies=copies)
+                     url=stored.get("url", ""), score=score, cluster=stored.get("cluster", ""),
+                     copies=copies)
                 for score, stored, copies in ranking.items())
         return ranking.notice, rows
 

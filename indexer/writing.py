@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timezone
 from pathlib import Path
 
 from .article import Article, parse_date
+from .duplicates import Clusters
 from .sources import Skip, SourceError, SourceFile, find_sources, read_articles
 from .store import WriteSession, read_sources, write_sources
 
@@ -22,27 +24,31 @@ class Summary:
     unchanged: int = 0
     skipped: list[Skip] = field(default_factory=list)
     total: int = 0
+    clusters: int = 0  # groups of two or more near-duplicate articles
 
     def __str__(self) -> str:
         return (f"added {self.added}, updated {self.updated}, deleted {self.deleted}, "
                 f"unchanged {self.unchanged}, skipped {len(self.skipped)}; "
-                f"{self.total} articles in the index")
+                f"{self.total} articles in the index, {self.clusters} groups of "
+                "near-duplicates")
 
 
-def document(article: Article) -> dict:
-    """The Whoosh fields for one article."""
+def document(article: Article, cluster: str, signature: bytes) -> dict:
+    """The Whoosh fields for one article in near-duplicate ``cluster``."""
     published = article.published
-    fields = dict(
+    fields = dict(cluster=cluster,
         id=article.id, title=article.title, body=article.body,
         title_exact=article.title, body_exact=article.body,
         byline=article.byline, section=article.section, source=article.source,
         tags=",".join(article.tags), published_iso=published.isoformat() if published else "",
         url=article.url, description=article.description, path=article.path,
-        content_hash=article.content_hash, text_hash=article.text_hash,
+        content_hash=article.content_hash,
     )
     facets = dict(source_facet=article.source, section_facet=article.section,
                   byline_facet=article.byline)
     fields.update((name, value) for name, value in facets.items() if value)
+    if signature:
+        fields.update(minhash=signature)
     if published:
         fields.update(date=published.replace(tzinfo=None), dated="1",
                       published=published.astimezone(timezone.utc).replace(tzinfo=None),
@@ -108,13 +114,19 @@ class _Run:
         self.ids_by_path: dict[str, list[str]] = {}
         self.old_sources = read_sources(live) if live is not None else {}
         self.live = live.searcher() if live is not None else None
+        # Near-duplicates are looked for among the articles already in the index too,
+        # unless this is a rebuild (whose index starts empty).
+        self.clusters = Clusters()
         if self.live is not None:
             reader = self.live.reader()
-            ids, hashes, paths = (reader.column_reader(name)
-                                  for name in ("id", "content_hash", "path"))
+            ids, hashes, paths, clusters, signatures = (
+                reader.column_reader(name)
+                for name in ("id", "content_hash", "path", "cluster", "minhash"))
             for n in reader.all_doc_ids():
                 self.indexed[ids[n]] = (hashes[n], paths[n])
                 self.ids_by_path.setdefault(paths[n], []).append(ids[n])
+                if not self.rebuild:
+                    self.clusters.add_existing(ids[n], clusters[n], signatures[n])
         # A rebuild keeps no record of files outside ``roots``: it indexes ``roots`` alone.
         self.sources = {} if self.rebuild else {
             p: h for p, h in self.old_sources.items() if not _covers(roots, p)}
@@ -162,7 +174,11 @@ class _Run:
             self.summary.updated += 1
         else:
             self.summary.added += 1
-        self.writer.update_document(**document(article))
+        self._write(article)
+
+    def _write(self, article: Article) -> None:
+        cluster, signature = self.clusters.assign(article.id, article.body or article.title)
+        self.writer.update_document(**document(article, cluster, signature))
 
     def _keep(self, path: str, skip: Skip | None = None) -> None:
         """Leave what was indexed from ``path`` as it was (copying it into a rebuild)."""
@@ -174,8 +190,7 @@ class _Run:
             self.seen[doc_id] = path
             self.summary.unchanged += 1
             if self.rebuild:
-                self.writer.add_document(**document(stored_article(
-                    self.live.document(id=doc_id))))
+                self._write(stored_article(self.live.document(id=doc_id)))
         if path in self.old_sources:
             self.sources[path] = self.old_sources[path]
 
@@ -192,4 +207,7 @@ class _Run:
         """Commit, and record the files' hashes beside the index."""
         self.writer.commit(optimize=self.rebuild)
         write_sources(self.target, self.sources)
-        self.summary.total = self.target.doc_count()
+        with self.target.reader() as reader:
+            self.summary.total = reader.doc_count()
+            clusters = Counter(reader.column_reader("cluster")[n] for n in reader.all_doc_ids())
+        self.summary.clusters = sum(1 for size in clusters.values() if size > 1)

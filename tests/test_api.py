@@ -89,7 +89,7 @@ def test_export_follows_the_search_order_and_filters(client):
         "/api/export?q=oil&sort=oldest").get_data(as_text=True))))
     assert [row["id"] for row in rows[:20]] == [hit["id"] for hit in page["hits"]]
     assert list(rows[0]) == ["id", "date", "source", "section", "byline", "title", "url",
-                             "score", "copies"]
+                             "score", "cluster", "copies"]
     dates = [row["date"] for row in rows if row["date"]]
     assert dates == sorted(dates, key=lambda d: d[:19])
 

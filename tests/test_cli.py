@@ -24,7 +24,7 @@ def test_index_prints_one_summary_line_and_lists_skips_when_verbose(tmp_path):
     assert run.stdout.splitlines() == [
         f"skipped {tmp_path / 'b.pdf'}: unsupported file type .pdf",
         f"{tmp_path / '.index'}: added 1, updated 0, deleted 0, unchanged 0, skipped 1; "
-        "1 articles in the index"]
+        "1 articles in the index, 0 groups of near-duplicates"]
 
 
 def test_index_defaults_to_data_and_the_index_set_by_environment(tmp_path):
@@ -34,7 +34,8 @@ def test_index_defaults_to_data_and_the_index_set_by_environment(tmp_path):
                          env={"MORGUE_INDEX": str(env_index), "PATH": ""})
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(f"{env_index}: added 1,")
-    assert run.stdout.rstrip().endswith("skipped 1; 1 articles in the index (--verbose says why)")
+    assert run.stdout.rstrip().endswith(
+        "1 articles in the index, 0 groups of near-duplicates (--verbose says why)")
 
 
 def test_search_prints_results_and_json(index_dir):

@@ -1,0 +1,131 @@
+"""Near-duplicates: the same story republished with small edits, grouped into clusters.
+
+Each body is reduced to the set of its word 3-grams (shingles), summarised by a MinHash
+signature of 128 permutations (datasketch). Two bodies are near-duplicates when the
+estimated Jaccard similarity of their shingle sets is at least JACCARD. Candidates are
+found by locality-sensitive hashing: the signature is cut into 32 bands of 4 values, and
+articles that agree on a whole band are compared; a pair at Jaccard 0.5 agrees on some
+band with probability 0.87, at 0.6 with 0.99. Signatures are kept in the index (a
+column), and the bands in memory while an indexing run lasts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash
+
+from .schema import EXACT
+
+NUM_PERM = 128
+BANDS, ROWS = 32, 4
+SHINGLE = 3
+JACCARD = 0.5
+SCHEME = "affine32"  # datasketch's permutation scheme: 32-bit values
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+# Odd 64-bit multipliers that mix the four values of a band into one key.
+_MIX = np.random.default_rng(1).integers(1, 2**63, size=ROWS, dtype=np.uint64) | np.uint64(1)
+_MERGE_EVERY = 4096  # signatures added before the sorted band keys are rebuilt
+
+
+def shingles(text: str) -> set[bytes]:
+    """The word 3-grams of ``text`` (folded words), or the words of a text too short
+    for any."""
+    words = [token.text for token in EXACT(text)]
+    if len(words) < SHINGLE:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
+
+
+def signature(text: str) -> np.ndarray | None:
+    """The MinHash signature of ``text`` (NUM_PERM 32-bit values); None when empty."""
+    grams = shingles(text)
+    if not grams:
+        return None
+    minhash = MinHash(permutations=_TEMPLATE.permutations, hashfunc=_TEMPLATE.hashfunc,
+                      scheme=SCHEME)
+    minhash.update_batch(list(grams))
+    return minhash.hashvalues.astype(np.uint32)
+
+
+def _band_keys(signatures: np.ndarray) -> np.ndarray:
+    """One 64-bit key per band of each signature (rows of ``signatures``)."""
+    bands = signatures.reshape(len(signatures), BANDS, ROWS).astype(np.uint64)
+    return (bands * _MIX).sum(axis=2, dtype=np.uint64)
+
+
+class Clusters:
+    """Puts each article of an indexing run into a cluster of near-duplicates: the
+    cluster of its most similar earlier article, if similar enough, else a cluster of
+    its own (named by its id). Earlier articles are those already in the index (given
+    with ``add_existing``) and those assigned before in the run.
+
+    Signatures live in a matrix; each band's keys are kept sorted for binary search,
+    and the latest signatures wait in a small buffer that is searched directly.
+    """
+
+    def __init__(self):
+        self.ids: list[str] = []
+        self.clusters: list[str] = []
+        self.signatures = np.empty((0, NUM_PERM), dtype=np.uint32)
+        self.order = np.empty((BANDS, 0), dtype=np.int64)  # rows by each band's key
+        self.sorted_keys = np.empty((BANDS, 0), dtype=np.uint64)
+        self.buffer = np.empty((_MERGE_EVERY, NUM_PERM), dtype=np.uint32)
+        self.buffer_keys = np.empty((_MERGE_EVERY, BANDS), dtype=np.uint64)
+        self.buffered = 0
+
+    def add_existing(self, doc_id: str, cluster: str, data: bytes) -> None:
+        """Remember an article already in the index, by its stored signature."""
+        if data:
+            self._add(doc_id, cluster, np.frombuffer(data, dtype=np.uint32))
+
+    def assign(self, doc_id: str, text: str) -> tuple[str, bytes]:
+        """The cluster of the article ``doc_id`` with body ``text``, and its signature
+        as bytes to store (empty for an empty text)."""
+        values = signature(text)
+        if values is None:
+            return doc_id, b""
+        keys = _band_keys(values[None, :])[0]
+        rows = [row for row in self._candidates(keys) if self.ids[row] != doc_id]
+        cluster = doc_id
+        if rows:
+            similar = (self._signatures(rows) == values).mean(axis=1)
+            best = int(np.argmax(similar))
+            if similar[best] >= JACCARD:
+                cluster = self.clusters[rows[best]]
+        self._add(doc_id, cluster, values, keys)
+        return cluster, values.tobytes()
+
+    def _add(self, doc_id: str, cluster: str, values: np.ndarray, keys=None) -> None:
+        self.ids.append(doc_id)
+        self.clusters.append(cluster)
+        self.buffer[self.buffered] = values
+        self.buffer_keys[self.buffered] = _band_keys(values[None, :])[0] if keys is None \
+            else keys
+        self.buffered += 1
+        if self.buffered == _MERGE_EVERY:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Move the buffered signatures into the matrix and re-sort the band keys."""
+        self.signatures = np.concatenate([self.signatures, self.buffer[:self.buffered]])
+        keys = _band_keys(self.signatures)
+        self.order = np.argsort(keys, axis=0, kind="stable").T
+        self.sorted_keys = np.take_along_axis(keys, self.order.T, axis=0).T
+        self.buffered = 0
+
+    def _signatures(self, rows: list[int]) -> np.ndarray:
+        merged = len(self.signatures)
+        return np.array([self.signatures[r] if r < merged else self.buffer[r - merged]
+                         for r in rows])
+
+    def _candidates(self, keys: np.ndarray) -> list[int]:
+        """Rows of the articles that agree with band ``keys`` on at least one band."""
+        found: set[int] = set()
+        for band in range(BANDS):
+            column = self.sorted_keys[band]
+            low = np.searchsorted(column, keys[band], side="left")
+            high = np.searchsorted(column, keys[band], side="right")
+            found.update(self.order[band][low:high].tolist())
+        hits = np.nonzero((self.buffer_keys[:self.buffered] == keys).any(axis=1))[0]
+        found.update((hits + len(self.signatures)).tolist())
+        return sorted(found)
