@@ -12,7 +12,8 @@ from tqdm import tqdm
 
 from . import export
 from .request import SORTS, SearchRequest
-from .search import Archive
+from .related import TextError
+from .search import MAX_RELATED, Archive
 from .store import IndexBusy, IndexMissing, default_index_dir
 from .writing import index_paths
 
@@ -103,6 +104,46 @@ def search_command(query, index_dir, sort, page, size, everything, fmt, **filter
         click.echo(f"   {hit.published[:10] or 'undated'} · {hit.id} · score {hit.score}"
                    f"{copies}")
         click.echo(f"   {_terminal(hit.snippet_html)}")
+
+
+@main.command("related")
+@click.argument("doc_id", required=False)
+@index_option
+@click.option("--text-file", type=click.File("r", encoding="utf-8"),
+              help="A draft's text (not in the archive) to find related stories for.")
+@click.option("--title", default="", help="The draft's headline.")
+@click.option("--date", default="", help="The draft's date: only stories before it.")
+@click.option("--include-later", is_flag=True,
+              help="With an article: stories published after it too.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, MAX_RELATED))
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def related_command(doc_id, index_dir, text_file, title, date, include_later, limit, as_json):
+    """List the stories related to the article DOC_ID, or to a draft (--text-file)."""
+    if bool(doc_id) == bool(text_file):
+        raise click.UsageError("give an article id or --text-file, not both or neither")
+    try:
+        archive = Archive(index_dir)
+        if text_file:
+            found = archive.related_to_text(text_file.read(), title, date, limit)
+        else:
+            found = archive.related(doc_id, include_later=include_later, limit=limit)
+            if found is None:
+                raise click.ClickException(f"no article with id {doc_id!r}")
+    except (IndexMissing, TextError) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Key words: {', '.join(found.terms)}")
+    if found.before:
+        click.echo(f"Published before {found.before[:10]}:")
+    for rank, story in enumerate(found.stories, 1):
+        click.echo(f"\n{rank}. {click.style(story.title or '(untitled)', bold=True)}")
+        click.echo(f"   {story.published[:10] or 'undated'} · {story.source or '?'} · {story.id}")
+        if story.reason:
+            click.echo(f"   {story.reason}")
+    if not found.stories:
+        click.echo("No related stories.")
 
 
 def _page_rows(results):

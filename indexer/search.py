@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -17,14 +18,17 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.scoring import BM25F
 
-from . import highlight, spelling
+from . import highlight, related, spelling
+from .article import parse_date
 from .query import bound_expansions, parse_query
 from .request import MAX_PAGE, SearchRequest
 from .schema import FACETS, FILTERS
+from .related import RelatedList
 from .store import live_generation, open_live
 
 FACET_VALUES = 10  # values listed per facet, the most frequent first
 SUGGEST_BELOW = 5  # results under which a spelling correction is looked for
+MAX_RELATED = 50
 
 
 @dataclass
@@ -306,6 +310,32 @@ class Archive:
         found = self._count(suggestion, result.request)
         if found > found_before:
             result.suggestion, result.suggestion_total = suggestion, found
+
+    def related(self, doc_id: str, include_later: bool = False,
+                before: datetime | None = None, limit: int = 10) -> RelatedList | None:
+        """Stories related to the article ``doc_id`` (None if there is no such article):
+        those published before it, or before ``before``, unless ``include_later``."""
+        searcher = self.searcher()
+        stored = searcher.document(id=doc_id)
+        if stored is None:
+            return None
+        published = parse_date(stored.get("published_iso"))
+        if before is None and not include_later:
+            before = published
+        return related.find(searcher, stored.get("title", ""), stored.get("body", ""),
+                            published, before, (doc_id, stored.get("cluster", "")),
+                            min(max(limit, 1), MAX_RELATED))
+
+    def related_to_text(self, text: str, title: str = "", date: str = "",
+                        limit: int = 10) -> RelatedList:
+        """Stories related to a draft not in the archive; with a ``date``, only those
+        published before it. Raises related.TextError for an empty or huge text."""
+        body = related.check_text(text)
+        published = parse_date(date) if date else None
+        if date and published is None:
+            raise related.TextError(f"{date!r} is not a date (write it as 2014-03-05)")
+        return related.find(self.searcher(), title.strip(), body, published, published,
+                            limit=min(max(limit, 1), MAX_RELATED))
 
     def export(self, request: SearchRequest) -> tuple[str, Iterator[dict]]:
         """Every result of ``request`` (not just a page) as rows for a researcher, in

@@ -16,6 +16,7 @@ def create_app(index_dir=None) -> Flask:
     """The Flask app serving the index in ``index_dir`` (default: as ``morgue`` finds it)."""
     app = Flask(__name__)
     app.config["INDEX_DIR"] = Path(index_dir or default_index_dir())
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # a draft is far smaller
     app.extensions["archive"] = Archive(app.config["INDEX_DIR"])
     app.url_map.merge_slashes = False  # article ids may be URLs, with "//" in them
     app.register_blueprint(views.bp)
@@ -34,6 +35,10 @@ def create_app(index_dir=None) -> Flask:
     @app.errorhandler(405)
     def wrong_method(error):
         return error_page(405, "Not allowed", f"{request.method} is not allowed here.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return error_page(413, "Too large", "The text sent is too large (2 MB at most).")
 
     @app.errorhandler(500)
     def server_error(error):

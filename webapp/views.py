@@ -13,7 +13,10 @@ from indexer import export
 
 from . import openapi
 
+from indexer.article import parse_date
 from indexer.query import MAX_EXPANSIONS
+from indexer.related import MAX_TEXT_CHARS, TextError
+from indexer.search import MAX_RELATED
 from indexer.request import RequestError, SearchRequest
 
 bp = Blueprint("morgue", __name__)
@@ -32,7 +35,7 @@ def format_date(iso: str) -> str:
 
 
 FACET_LABELS = {"source": "Source", "section": "Section", "byline": "Byline",
-                "year": "Year", "month": "Month"}
+                "year": "Year", "month": "Month", "cluster": "Same story as"}
 
 
 @bp.app_template_global()
@@ -66,7 +69,24 @@ def article_page(doc_id):
     article = archive().article(doc_id, request.args.get("q", ""))
     if article is None:
         abort(404)
-    return render_template("article.html", article=article, query=request.args.get("q", ""))
+    include_later = request.args.get("related") == "all"
+    return render_template("article.html", article=article, query=request.args.get("q", ""),
+                           related=archive().related(doc_id, include_later=include_later),
+                           include_later=include_later)
+
+
+@bp.route("/related", methods=["GET", "POST"])
+def draft_page():
+    """Find related coverage for a draft pasted into a form."""
+    form = {name: request.form.get(name, "") for name in ("title", "text", "date")}
+    found, error = None, ""
+    if request.method == "POST":
+        try:
+            found = archive().related_to_text(form["text"], form["title"], form["date"])
+        except TextError as problem:
+            error = str(problem)
+    return render_template("draft.html", form=form, related=found, error=error,
+                           max_chars=MAX_TEXT_CHARS), 400 if error else 200
 
 
 @bp.get("/api/search")
@@ -101,6 +121,55 @@ def export_api():
         headers["X-Morgue-Notice"] = notice.encode("ascii", "replace").decode()
     return Response(stream_with_context(export.lines(rows, fmt)),
                     mimetype=export.FORMATS[fmt], headers=headers)
+
+
+def _limit() -> int:
+    """The ``limit`` argument of a related-stories request, or RequestError."""
+    value = request.args.get("limit") or (request.get_json(silent=True) or {}).get("limit")
+    try:
+        limit = int(value or 10)
+    except (TypeError, ValueError):
+        raise RequestError(f"limit must be a whole number, not {value!r}") from None
+    if not 1 <= limit <= MAX_RELATED:
+        raise RequestError(f"limit must be between 1 and {MAX_RELATED}, not {limit}")
+    return limit
+
+
+@bp.get("/api/articles/<path:doc_id>/related")
+def related_api(doc_id):
+    """Stories related to an article: published before it (or before ``before``, an ISO
+    date), or all of them with ``before=any``."""
+    before_arg = request.args.get("before", "")
+    before = parse_date(before_arg) if before_arg not in ("", "any") else None
+    if before_arg not in ("", "any") and before is None:
+        return jsonify(error=f"before must be a date such as 2014-03-05 or 'any', "
+                             f"not {before_arg!r}"), 400
+    try:
+        limit = _limit()
+    except RequestError as error:
+        return jsonify(error=str(error)), 400
+    found = archive().related(doc_id, include_later=before_arg == "any", before=before,
+                              limit=limit)
+    if found is None:
+        return jsonify(error=f"no article with id {doc_id!r}"), 404
+    return jsonify(found.to_dict())
+
+
+@bp.post("/api/related")
+def draft_api():
+    """Stories related to a draft: JSON with ``text``, and optionally ``title``,
+    ``date`` (only stories published before it) and ``limit``."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="send a JSON object with the draft's text, as "
+                             '{"text": "...", "title": "...", "date": "2014-03-05"}'), 400
+    try:
+        found = archive().related_to_text(str(data.get("text") or ""),
+                                          str(data.get("title") or ""),
+                                          str(data.get("date") or ""), _limit())
+    except (TextError, RequestError) as error:
+        return jsonify(error=str(error)), 400
+    return jsonify(found.to_dict())
 
 
 @bp.get("/api/articles/<path:doc_id>")
