@@ -30,8 +30,9 @@ KEY_TERMS = 25
 TITLE_TERMS = 8  # the key words also looked for in titles
 KEY_PHRASES = 8
 CANDIDATES = 100
-COMMON = 0.05  # a word in more than this share of the archive is no key
+COMMON = 0.05  # a word in more than this share of the archive (and 100 articles) is no key
 TITLE_WEIGHT, LEAD_WEIGHT = 3, 2
+MIN_SHARED = 2  # key words a related story has in common with the text, or one name
 RECENCY_DAYS = 365  # nearness in time counts over about this span
 DIVERSITY = 0.3  # weight of a story's likeness to those listed before it
 MAX_TEXT_CHARS = 200_000
@@ -101,7 +102,7 @@ def _query(searcher, title: str, body: str) -> tuple[wq.Query, dict[str, str], l
     def rarity(stem: str) -> float:
         """The stem's idf; none for a stem in no article or in too many to tell."""
         found = searcher.doc_frequency("body", stem)
-        return math.log(1 + docs / found) if 0 < found <= docs * COMMON else 0.0
+        return math.log(1 + docs / found) if 0 < found <= max(docs * COMMON, 100) else 0.0
 
     weights = {stem: (1 + math.log(count)) * rarity(stem) for stem, count in counts.items()}
     terms = [s for s in sorted(weights, key=weights.get, reverse=True)
@@ -164,8 +165,10 @@ def find(searcher, title: str, body: str, published: datetime | None = None,
         for words in (k for k in shown if " " in k):
             if set(words.split()) <= matched:
                 matched.add(words)
-        candidates[cluster] = dict(stored=stored, score=hit.score, copies=1,
-                                   shared=[shown[t] for t in shown if t in matched])
+        shared = [shown[key] for key in shown if key in matched]
+        if len(shared) < MIN_SHARED and not any(" " in key for key in matched):
+            continue  # one word in common is chance, not a relation
+        candidates[cluster] = dict(stored=stored, score=hit.score, copies=1, shared=shared)
     result.stories = _rerank(list(candidates.values()), published, limit)
     return result
 
