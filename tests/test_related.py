@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import jsonschema
 import pytest
 
 from bench.corpora import write_jsonl
@@ -13,6 +14,7 @@ from indexer.related import MAX_TEXT_CHARS, TextError
 from indexer.search import Archive
 from indexer.writing import index_paths
 from webapp import create_app
+from webapp.openapi import spec
 
 from conftest import reuters_records, search
 
@@ -149,6 +151,8 @@ def test_related_api_shapes_and_errors(archive):
     client = create_app(archive.index_dir).test_client()
     data = client.get("/api/articles/p3/related?limit=2").get_json()
     assert set(data) == {"stories", "before", "terms"} and len(data["stories"]) == 2
+    jsonschema.validate(data, {"$ref": "#/components/schemas/RelatedList",
+                               "components": spec()["components"]})
     assert set(data["stories"][0]) == {"id", "title", "published", "source", "url", "score",
                                        "reason", "copies"}
     later = client.get("/api/articles/p3/related?before=any").get_json()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from indexer.export import FIELDS, FORMATS
+from indexer.related import MAX_TEXT_CHARS
 from indexer.request import MAX_PAGE_SIZE, SORTS
+from indexer.search import MAX_RELATED
 from indexer.schema import FACETS
 
 
@@ -30,6 +32,10 @@ SEARCH_PARAMETERS = [
 
 ERROR = {"description": "The request is not valid.",
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+RELATED = {"description": "Related stories, the most related first.",
+           "content": {"application/json": {
+               "schema": {"$ref": "#/components/schemas/RelatedList"}}}}
 
 ARTICLE_INFO = {"id": _string(), "title": _string(),
                 "published": _string("ISO 8601 date and time with offset, or empty."),
@@ -67,22 +73,53 @@ def spec() -> dict:
                 "responses": {"200": {"description": "The article.", "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Article"}}}},
                     "404": {**ERROR, "description": "No article has this id."}}}},
+            "/api/articles/{id}/related": {"get": {
+                "summary": "Stories related to an article, by default those before it.",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": _string()},
+                    _parameter("before", "Only stories published before this date (ISO); "
+                               "'any' for all dates. Default: the article's date.",
+                               _string()),
+                    _parameter("limit", f"How many (at most {MAX_RELATED}).",
+                               {"type": "integer", "minimum": 1, "default": 10})],
+                "responses": {"200": RELATED, "400": ERROR,
+                              "404": {**ERROR, "description": "No article has this id."}}}},
+            "/api/related": {"post": {
+                "summary": "Stories related to a draft that is not in the archive.",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"type": "object", "required": ["text"], "properties": {
+                        "text": _string(f"The draft (at most {MAX_TEXT_CHARS:,} characters)."),
+                        "title": _string(), "limit": {"type": "integer"},
+                        "date": _string("Only stories published before this date.")}}}}},
+                "responses": {"200": RELATED, "400": ERROR,
+                              "413": {**ERROR, "description": "The request is too large."}}}},
         },
         "components": {"schemas": {
+            "RelatedList": {"type": "object", "properties": {
+                "before": _string("ISO date the stories were published before, or empty."),
+                "terms": {"type": "array", "items": _string()},
+                "stories": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": _string(), "title": _string(), "published": _string(),
+                    "source": _string(), "url": _string(), "score": {"type": "number"},
+                    "reason": _string("The key words and names it shares."),
+                    "copies": {"type": "integer"}}}}}},
             "Error": {"type": "object", "required": ["error"],
                       "properties": {"error": _string("What is wrong, in one line.")}},
             "Hit": {"type": "object", "properties": {
                 **ARTICLE_INFO,
                 "score": {"type": ["number", "null"],
                           "description": "BM25F score; null when sorted by date."},
+                "cluster": _string("The cluster of near-duplicates the result stands for."),
                 "copies": {"type": "integer",
-                           "description": "Articles with this exact title and text."},
+                           "description": "Results in that cluster, itself included."},
+                "also_published_by": {"type": "array", "items": _string(),
+                                      "description": "The cluster's other sources."},
                 "title_html": _string("The title, escaped, matches in <mark>."),
                 "snippet_html": _string("Passages around the matches, escaped, in <mark>.")}},
             "Results": {"type": "object", "properties": {
                 "query": _string(), "sort": _string(), "page": {"type": "integer"},
                 "page_size": {"type": "integer"}, "pages": {"type": "integer"},
-                "total": {"type": "integer", "description": "Results, copies counted once."},
+                "total": {"type": "integer", "description": "Results, near-duplicates counted once."},
                 "articles": {"type": "integer", "description": "Matching articles."},
                 "notice": _string("How a malformed query was read, if it was."),
                 "elapsed_ms": {"type": "number"},
