@@ -119,7 +119,8 @@ def spec() -> dict:
             "Results": {"type": "object", "properties": {
                 "query": _string(), "sort": _string(), "page": {"type": "integer"},
                 "page_size": {"type": "integer"}, "pages": {"type": "integer"},
-                "total": {"type": "integer", "description": "Results, near-duplicates counted once."},
+                "total": {"type": "integer",
+                          "description": "Results, near-duplicates counted once."},
                 "articles": {"type": "integer", "description": "Matching articles."},
                 "notice": _string("How a malformed query was read, if it was."),
                 "elapsed_ms": {"type": "number"},
