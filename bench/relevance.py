@@ -36,6 +36,7 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import STOP_WORDS
 from whoosh.qparser import MultifieldParser
 
+from indexer.duplicates import Clusters
 from indexer.request import SearchRequest
 from indexer.search import Archive
 from indexer.writing import index_paths
@@ -55,10 +56,21 @@ _WORD = re.compile(r"[a-z]{3,}")
 DEPTH = 100  # ranks looked at for reciprocal rank
 
 
-def text_key(record: dict) -> str:
-    """Exact copies share this key (the same normalised title and text)."""
-    normal = " ".join(f"{record.get('title', '')} {record.get('body', '')}".split()).lower()
-    return hashlib.sha1(normal.encode()).hexdigest()
+def same_story(records: list[dict]) -> dict[str, set[str]]:
+    """For each article, the articles that are the same story: exact copies (the same
+    normalised title and text) and near-duplicates (see indexer.duplicates). Any of them
+    found counts as finding the article, for every system alike."""
+    clusters = Clusters()
+    groups: dict[str, set[str]] = {}
+    for record in records:
+        normal = " ".join(f"{record['title']} {record['body']}".split()).lower()
+        exact = "text:" + hashlib.sha1(normal.encode()).hexdigest()
+        near = "cluster:" + clusters.assign(record["id"], record["body"] or record["title"])[0]
+        group = groups.get(exact, set()) | groups.get(near, set()) | {record["id"]}
+        for member in group:
+            groups[member] = group
+        groups[exact] = groups[near] = group
+    return {r["id"]: groups[r["id"]] for r in records}
 
 
 # -- queries -----------------------------------------------------------------------------
@@ -228,10 +240,7 @@ def run(name: str, records: list[dict], args) -> None:
           f"(seed {args.seed})")
     rng = random.Random(args.seed)
     items = known_items(records, args.items, rng)
-    groups: dict[str, set[str]] = {}
-    for record in records:
-        groups.setdefault(text_key(record), set()).add(record["id"])
-    same_text = {r["id"]: groups[text_key(r)] for r in records}
+    same_text = same_story(records)
     with tempfile.TemporaryDirectory() as workdir:
         found = systems(records, Path(workdir))
         header = f"  {'system':<18}{'MRR':>8}{'succ@1':>9}{'succ@10':>9}"
