@@ -109,3 +109,9 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_kept_as_text(tmp_path):
     [row] = csv.DictReader(io.StringIO(client.get("/api/export?q=formula").get_data(
         as_text=True)))
     assert (row["title"], row["byline"]) == ("'=HYPERLINK(\"http://x\")", "'@evil")
+
+
+def test_export_of_a_query_in_any_script_names_its_file_in_ascii(client):
+    response = client.get("/api/export", query_string={"q": "東京 oil"})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="morgue-oil.csv"'

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import re
+from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
                    stream_with_context, url_for)
 
 from indexer import export
-
-from . import openapi
-
 from indexer.article import parse_date
 from indexer.query import MAX_EXPANSIONS
 from indexer.related import MAX_TEXT_CHARS, TextError
-from indexer.search import MAX_RELATED
 from indexer.request import RequestError, SearchRequest
+from indexer.search import MAX_RELATED
+
+from . import openapi
 
 bp = Blueprint("morgue", __name__)
 
@@ -115,7 +113,8 @@ def export_api():
     except RequestError as error:
         return jsonify(error=str(error)), 400
     notice, rows = archive().export(search)
-    name = re.sub(r"[^\w-]+", "-", search.q).strip("-")[:60] or "search"
+    # Header values are Latin-1: the file name keeps the query's ASCII letters only.
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", search.q).strip("-")[:60] or "search"
     headers = {"Content-Disposition": f'attachment; filename="morgue-{name}.{fmt}"'}
     if notice:
         headers["X-Morgue-Notice"] = notice.encode("ascii", "replace").decode()
@@ -123,9 +122,8 @@ def export_api():
                     mimetype=export.FORMATS[fmt], headers=headers)
 
 
-def _limit() -> int:
-    """The ``limit`` argument of a related-stories request, or RequestError."""
-    value = request.args.get("limit") or (request.get_json(silent=True) or {}).get("limit")
+def _limit(value) -> int:
+    """The ``limit`` of a related-stories request, or RequestError."""
     try:
         limit = int(value or 10)
     except (TypeError, ValueError):
@@ -145,7 +143,7 @@ def related_api(doc_id):
         return jsonify(error=f"before must be a date such as 2014-03-05 or 'any', "
                              f"not {before_arg!r}"), 400
     try:
-        limit = _limit()
+        limit = _limit(request.args.get("limit"))
     except RequestError as error:
         return jsonify(error=str(error)), 400
     found = archive().related(doc_id, include_later=before_arg == "any", before=before,
@@ -166,7 +164,7 @@ def draft_api():
     try:
         found = archive().related_to_text(str(data.get("text") or ""),
                                           str(data.get("title") or ""),
-                                          str(data.get("date") or ""), _limit())
+                                          str(data.get("date") or ""), _limit(data.get("limit")))
     except (TextError, RequestError) as error:
         return jsonify(error=str(error)), 400
     return jsonify(found.to_dict())
