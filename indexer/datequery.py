@@ -2,7 +2,7 @@
 
 ``date:2014``, ``date:2014-03`` and ``date:2014-03-05`` stand for the whole period;
 ``date:[2010 TO 2015-06]`` runs from the start of the first period to the end of the
-last (``*`` leaves an end open); ``date:>X`` is after the whole of X, ``date:>=X`` from its
+last (``*`` or nothing leaves an end open); ``date:>X`` is after the whole of X, ``date:>=X`` from its
 start, ``date:<X`` before its start and ``date:<=X`` up to its end. Dates compare with
 the ``date`` field: publication dates as printed, in each article's own time zone.
 """
@@ -19,6 +19,7 @@ from whoosh.qparser import TaggingPlugin, syntax
 FORMS = "2014, 2014-03, 2014-03-05, [2010 TO 2015] or >2020-01-01"
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _TICK = timedelta(microseconds=1)
+MIN_YEAR, MAX_YEAR = 1000, 9998
 
 
 class DateError(ValueError):
@@ -31,6 +32,8 @@ def period(text: str) -> tuple[datetime, datetime]:
     if not match:
         raise DateError(f"{text!r} is not a date")
     year, month, day = (int(g) if g else None for g in match.groups())
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise DateError(f"{text!r} is not a date from {MIN_YEAR} to {MAX_YEAR}")
     try:
         first = datetime(year, month or 1, day or 1)
     except ValueError:
@@ -43,16 +46,18 @@ def period(text: str) -> tuple[datetime, datetime]:
     return first, datetime(year + 1, 1, 1) - _TICK
 
 
-def date_range(op: str | None, start: str | None, end: str | None):
-    """The (first, last, reversed) instants a ``date:`` expression stands for; None for
-    an open end. ``reversed`` is True when a range was given end first (and turned)."""
-    if start is not None and end is not None:  # [start TO end]
-        first = None if start == "*" else period(start)[0]
-        last = None if end == "*" else period(end)[1]
+def date_range(op: str | None, value: str | None, start: str = "", end: str = ""):
+    """The (first, last, turned) instants a ``date:`` expression stands for: ``value``
+    with an optional ``op``, or, when ``value`` is None, the range [start TO end] (an
+    empty or ``*`` end is open). None for an open end; ``turned`` is True when a range
+    was given end first (and turned round)."""
+    if value is None:
+        first = None if start in ("*", "") else period(start)[0]
+        last = None if end in ("*", "") else period(end)[1]
         if first and last and first > last:
             return period(end)[0], period(start)[1], True
         return first, last, False
-    first, last = period(start)
+    first, last = period(value)
     return {None: (first, last), ">": (last + _TICK, None), ">=": (first, None),
             "<": (None, first - _TICK), "<=": (None, last)}[op] + (False,)
 
@@ -61,21 +66,21 @@ class DatePlugin(TaggingPlugin):
     """Reads ``date:`` expressions into date range queries on the ``date`` field."""
 
     priority = -1  # before FieldsPlugin reads "date:" as a field name
-    expr = (r"date:(?:\[\s*(?P<start>\S+)\s+(?i:TO)\s+(?P<end>[^\s\]]+)\s*\]"
+    expr = (r"date:(?:\[\s*(?P<start>[^\s\]]*?)\s*(?i:TO)\s*(?P<end>[^\s\]]*)\s*\]"
             r"|(?P<op>>=|<=|>|<)?(?P<value>[^\s()\[\]]+))")
 
     class DateNode(syntax.SyntaxNode):
         has_fieldname = False
 
         def __init__(self, start=None, end=None, op=None, value=None):
-            self.op, self.start, self.end = op, start or value, end
+            self.op, self.value, self.start, self.end = op, value, start or "", end or ""
 
         def r(self):
-            return f"date:{self.op or ''}{self.start}..{self.end}"
+            return f"date:{self.op or ''}{self.value or f'[{self.start} TO {self.end}]'}"
 
         def query(self, parser):
             try:
-                first, last, turned = date_range(self.op, self.start, self.end)
+                first, last, turned = date_range(self.op, self.value, self.start, self.end)
             except DateError as error:
                 return wq.error_query(f"{error}; dates are written {FORMS}")
             q = wq.DateRange("date", first, last)

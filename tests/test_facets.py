@@ -92,6 +92,9 @@ def test_filters_alone_browse_the_archive(archive):
     ("date:>2014-12-31", ["a6"]),
     ("date:>=2014-12-31", ["a5", "a6"]),
     ("date:<2014", ["a1"]),
+    ("date:[2015 TO]", ["a6"]),
+    ("date:[TO 2013]", ["a1"]),
+    ("date:[2014-12 TO *]", ["a5", "a6"]),
     ("harbour date:2013", ["a1"]),
 ])
 def test_date_queries_include_their_boundaries_in_the_articles_time_zones(
