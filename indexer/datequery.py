@@ -2,9 +2,10 @@
 
 ``date:2014``, ``date:2014-03`` and ``date:2014-03-05`` stand for the whole period;
 ``date:[2010 TO 2015-06]`` runs from the start of the first period to the end of the
-last (``*`` or nothing leaves an end open); ``date:>X`` is after the whole of X, ``date:>=X`` from its
-start, ``date:<X`` before its start and ``date:<=X`` up to its end. Dates compare with
-the ``date`` field: publication dates as printed, in each article's own time zone.
+last (``*`` or nothing leaves an end open); ``date:>X`` is after the whole of X,
+``date:>=X`` from its start, ``date:<X`` before its start and ``date:<=X`` up to its end.
+Dates compare with the ``date`` field: publication dates as printed, in each article's
+own time zone. Years run from 1000 to 9998.
 """
 
 from __future__ import annotations
