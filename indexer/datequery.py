@@ -68,7 +68,7 @@ class DatePlugin(TaggingPlugin):
 
     priority = -1  # before FieldsPlugin reads "date:" as a field name
     expr = (r"date:(?:\[\s*(?P<start>[^\s\]]*?)\s*(?i:TO)\s*(?P<end>[^\s\]]*)\s*\]"
-            r"|(?P<op>>=|<=|>|<)?(?P<value>[^\s()\[\]]+))")
+            r"|(?P<op>>=|<=|>|<)?(?P<value>[^\s()]+))")
 
     class DateNode(syntax.SyntaxNode):
         has_fieldname = False

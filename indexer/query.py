@@ -120,7 +120,7 @@ def _refine(query: wq.Query, notices: list[str]) -> wq.Query:
         if isinstance(q, wq.Term) and q.fieldname in _EXACT and q.text in STOP_WORDS:
             return wq.NullQuery  # a stop word alone, outside a phrase, is no requirement
         if getattr(q, "error", None):
-            notices.append(q.error)
+            notices.append(str(q.error))
             return wq.NullQuery
         if getattr(q, "note", None):
             notices.append(q.note)

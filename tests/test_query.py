@@ -92,6 +92,8 @@ def test_a_prefix_that_stands_for_too_many_words_is_left_out_with_a_notice(tmp_p
     ("pact date:1987-02-30", "'1987-02-30' is not a date; dates are written 2014, 2014-03, "
                              "2014-03-05, [2010 TO 2015] or >2020-01-01."),
     ("pact date:[2015 TO 2010]", "A date range was given end first, so it was turned round."),
+    ("pact date:[2010", "'[2010' is not a date; dates are written 2014, 2014-03, 2014-03-05, "
+                        "[2010 TO 2015] or >2020-01-01."),
     ("pact date:0001", "'0001' is not a date from 1000 to 9998; dates are written 2014, "
                        "2014-03, 2014-03-05, [2010 TO 2015] or >2020-01-01."),
     ("x" * 1200, "The query was cut to its first 1000 characters."),

@@ -95,7 +95,8 @@ def test_absurd_pages_answer_with_a_page_not_an_error(client, url):
 
 
 @pytest.mark.parametrize("query", ['"security pact', "(japan", "title:(", "AND", "nofield:x",
-                                   "*", "\x00\x1f", "a" * 5000])
+                                   "*", "\x00\x1f", "a" * 5000, "date:[", "date:[2010 TO",
+                                   '"""', "title:(a OR (b"])
 def test_malformed_queries_get_a_friendly_page(client, query):
     response = client.get("/", query_string={"q": query})
     assert response.status_code == 200
