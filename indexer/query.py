@@ -151,13 +151,34 @@ def parse_query(text: str, match_any: bool = False) -> ParsedQuery:
             repaired = re.sub(rf"(?<![\w\"]){re.escape(name)}:", "", repaired)
             notices.append(f"there is no field {name!r}, so its words were searched in "
                            f"all fields (fields: {', '.join(FIELDS)})")
-    query = _refine(parser.parse(repaired, normalize=False), notices).normalize()
-    if query is wq.NullQuery and _WORDS.search(repaired) and not notices:
+    try:
+        query = _refine(parser.parse(repaired, normalize=False), notices).normalize()
+        unreadable = query is wq.NullQuery and not notices
+    except Exception:  # Whoosh's parser fails outright on some runs of operators
+        query, unreadable = wq.NullQuery, True
+    if unreadable and _WORDS.search(repaired):
         words = [w for w in _WORDS.findall(repaired) if w not in ("AND", "OR", "NOT")]
         query = _refine(parser.parse(" ".join(words), normalize=False), notices).normalize()
         if query is not wq.NullQuery:
             notices.append("the operators could not be read, so the words were searched")
-    return ParsedQuery(text, query, _sentence(notices))
+    return ParsedQuery(text, _every_article(query), _sentence(notices))
+
+
+def _every_article(query: wq.Query) -> wq.Query:
+    """``*`` (in any field) as every article: Whoosh would otherwise read every posting
+    of the field to find the articles that have one, which takes seconds. Within an
+    AND, every article is no condition at all."""
+    if _is_every(query):
+        return wq.Every()
+    if isinstance(query, wq.And):
+        kept = [_every_article(q) for q in query.subqueries if not _is_every(q)]
+        return wq.And(kept, boost=query.boost).normalize() if kept else wq.Every()
+    return query.apply(_every_article)
+
+
+def _is_every(query: wq.Query) -> bool:
+    return isinstance(query, wq.Every) or (
+        isinstance(query, wq.Or) and any(_is_every(q) for q in query.subqueries))
 
 
 def _sentence(notices: list[str]) -> str:

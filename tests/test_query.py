@@ -63,6 +63,8 @@ def ids(archive, query: str) -> list[str]:
     ("co-operation", ["s4"]),                          # a hyphenated word is one phrase
     ("operation", ["s4"]),
     ("governments", ["s1", "s5"]),                     # stemmed
+    ("* pact", ["s2", "s3"]),                          # every article, and a word
+    ("title:* OR budget", ["s1", "s2", "s3", "s4", "s5"]),
 ])
 def test_each_construct_of_the_query_language(archive, query, expected):
     assert ids(archive, query) == expected
