@@ -205,24 +205,25 @@ class Archive:
         spells it is searched instead; failing that, the articles with some of the words
         are ranked (the most words first). The notice says which.
         """
-        strict = self._ranking(request.q, request)
+        searcher = self.searcher()  # one index version for the whole search
+        strict = self._ranking(searcher, request.q, request)
         if strict.kept or strict.results is None or not request.q.strip():
             return strict
         # Only words the archive does not have at all are corrected unasked: to the
         # spelling with the fewest edits that finds the most articles with all the words.
-        found = {text: (edits, -self._count(text, request))
+        found = {text: (edits, -_count(searcher, text, request))
                  for text, edits in spelling.corrections(strict.searcher, request.q, known=1)}
         corrected = min((text for text in found if found[text][1]), key=found.get,
                         default=None)
         if corrected:
-            ranking = self._ranking(corrected, request)
+            ranking = self._ranking(searcher, corrected, request)
             ranking.corrected = corrected
             ranking.notice = _sentences(ranking.notice, (
                 f"No article has all of these words; showing results for "
                 f"\N{LEFT DOUBLE QUOTATION MARK}{corrected}"
                 f"\N{RIGHT DOUBLE QUOTATION MARK} instead."))
             return ranking
-        ranking = self._ranking(request.q, request, match_any=True)
+        ranking = self._ranking(searcher, request.q, request, match_any=True)
         if ranking.kept:
             ranking.notice = _sentences(ranking.notice, (
                 "No article has all of these words; these have some of them, "
@@ -230,9 +231,9 @@ class Archive:
             return ranking
         return strict
 
-    def _ranking(self, text: str, request: SearchRequest, match_any: bool = False):
+    @staticmethod
+    def _ranking(searcher, text: str, request: SearchRequest, match_any: bool = False):
         """The ranking of the query ``text`` with the filters and sort of ``request``."""
-        searcher = self.searcher()
         parsed = parse_query(text, match_any)
         query, notice = bound_expansions(parsed.query, searcher.reader())
         ranking = _Ranking(searcher, query, _sentences(parsed.notice, notice))
@@ -269,7 +270,7 @@ class Archive:
         result.total, result.articles = len(ranking.kept), len(ranking.results.top_n)
         result.facets = _facet_values(ranking.results, request)
         if len(ranking.kept) < SUGGEST_BELOW and request.q.strip() and not ranking.corrected:
-            self._suggest(result, len(ranking.kept))
+            _suggest(ranking.searcher, result, len(ranking.kept))
         if request.page > MAX_PAGE:
             result.notice = _sentences(result.notice, (
                 f"Only the first {MAX_PAGE} pages are shown; "
@@ -282,34 +283,12 @@ class Archive:
                 result.hits.append(Hit(
                     **_metadata(stored), score=score, copies=copies,
                     cluster=stored.get("cluster", ""),
-                    also_published_by=self._other_sources(stored),
+                    also_published_by=_other_sources(ranking.searcher, stored),
                     title_html=highlight.mark_all(stored.get("title", ""), title_terms),
                     snippet_html=highlight.snippet(
                         stored.get("body") or stored.get("description", ""), body_terms)))
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
-
-    def _other_sources(self, stored: dict) -> list[str]:
-        """The sources, other than this article's, of the articles in its cluster."""
-        members = self.searcher().search(wq.Term("cluster", stored.get("cluster", "")),
-                                         limit=None)
-        return sorted({hit.get("source", "") for hit in members} - {stored.get("source", ""),
-                                                                     ""})
-
-    def _count(self, text: str, request: SearchRequest) -> int:
-        """How many articles the query ``text`` finds with the filters of ``request``."""
-        return len(self.searcher().search(parse_query(text).query, limit=1,
-                                          filter=_filters(request)))
-
-    def _suggest(self, result: ResultPage, found_before: int) -> None:
-        """Offer the query with its misspellings corrected, if that finds more articles
-        with all the words than the ``found_before``."""
-        suggestion = spelling.suggest(self.searcher(), result.request.q)
-        if suggestion is None:
-            return
-        found = self._count(suggestion, result.request)
-        if found > found_before:
-            result.suggestion, result.suggestion_total = suggestion, found
 
     def related(self, doc_id: str, include_later: bool = False,
                 before: datetime | None = None, limit: int = 10) -> RelatedList | None:
@@ -364,3 +343,25 @@ class Archive:
             tags=[t for t in stored.get("tags", "").split(",") if t], body=body,
             title_html=highlight.mark_all(stored.get("title", ""), title_terms),
             paragraphs_html=[highlight.mark_all(p, body_terms) for p in body.split("\n\n") if p])
+
+
+def _other_sources(searcher, stored: dict) -> list[str]:
+    """The sources, other than this article's, of the articles in its cluster."""
+    members = searcher.search(wq.Term("cluster", stored.get("cluster", "")), limit=None)
+    return sorted({hit.get("source", "") for hit in members} - {stored.get("source", ""), ""})
+
+
+def _count(searcher, text: str, request: SearchRequest) -> int:
+    """How many articles the query ``text`` finds with the filters of ``request``."""
+    return len(searcher.search(parse_query(text).query, limit=1, filter=_filters(request)))
+
+
+def _suggest(searcher, result: ResultPage, found_before: int) -> None:
+    """Offer the query with its misspellings corrected, if that finds more articles
+    with all the words than the ``found_before``."""
+    suggestion = spelling.suggest(searcher, result.request.q)
+    if suggestion is None:
+        return
+    found = _count(searcher, suggestion, result.request)
+    if found > found_before:
+        result.suggestion, result.suggestion_total = suggestion, found
