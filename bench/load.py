@@ -1,0 +1,242 @@
+"""Load test: many clients searching the web app at once, normal and abusive queries mixed.
+
+    python -m bench.load [--index DIR] [--clients 16] [--seconds 60] [--max-requests N]
+
+Starts ``morgue serve`` on a free loopback port over ``--index`` (or over an index it
+builds of the sample archive and Reuters-21578 stories), sends the mix of QUERIES to the
+search page (``/``) and ``/api/search`` from ``--clients`` threads for ``--seconds`` (or
+until ``--max-requests``), and prints the status counts, requests per second and latency
+percentiles, normal and abusive queries apart. Exits 1 on any 5xx or failed request.
+:func:`run_load` is the load generator, for other benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import ipaddress
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import corpora
+from bench.corpora import write_jsonl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+NORMAL = ["oil prices", "cocoa", "japan security pact", '"interest rates"', "grain exports",
+          "crude oil OR gasoline", "dollar -yen", "title:coffee", "bank~ rates",
+          "date:1987-03 wheat", "tag:acq", "opec"]
+ABUSIVE = ["*", "?", "*a*", "*e", '*"[ANDNOTORNOT}', "?*?*?* OR *e* OR *a*", "title:*",
+           "a" * 10_000, " OR ".join(f"w{n}" for n in range(2000)),
+           "(" * 500 + "oil" + ")" * 500, "e~2 a~2 o~2", "ab~2 OR ba~2 OR st~2",
+           "date:[0001 TO 9999]", '"' * 99, "NOT NOT NOT", "AND OR NOT ( ) \" : * ~"]
+# Arguments of their own that abuse the page and the API (some are 400s in the API).
+ABUSIVE_ARGS = ["q=oil&page=1000000000", "q=oil&size=-5", "q=oil&size=1000000000000",
+                "q=oil&frobnicate=1", "q=%ff%fe%fd", "q=oil%00prices", "sort=sideways&q=oil",
+                "q=oil&page=abc"]
+
+
+def mix() -> list[tuple[str, str]]:
+    """(label, path) of each request of the mix: every query on the page and the API."""
+    searches = [("normal", urllib.parse.urlencode(dict(q=q, **extra)))
+                for q in NORMAL for extra in ({}, {"sort": "newest"}, {"page": "2"})]
+    searches += [("abusive", urllib.parse.urlencode({"q": q})) for q in ABUSIVE]
+    searches += [("abusive", args) for args in ABUSIVE_ARGS]
+    return [(label, f"{path}?{args}") for label, args in searches
+            for path in ("/", "/api/search")]
+
+
+@dataclass
+class LoadStats:
+    """What a load run measured: statuses, failed requests, latencies (s) by label."""
+
+    seconds: float = 0.0
+    statuses: Counter = field(default_factory=Counter)
+    failures: Counter = field(default_factory=Counter)  # requests with no response
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    slowest: tuple[float, str] = (0.0, "")
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values()) + sum(self.failures.values())
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500)
+
+    def percentiles(self, label: str | None = None) -> dict[str, float]:
+        """p50, p95, p99 and max latency in ms, of one label or of all."""
+        times = sorted(t for name, found in self.latencies.items()
+                       if label in (None, name) for t in found)
+        if not times:
+            return {}
+        cuts = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 \
+            else times * 99
+        return {"p50": cuts[49] * 1000, "p95": cuts[94] * 1000, "p99": cuts[98] * 1000,
+                "max": times[-1] * 1000}
+
+    def report(self) -> str:
+        lines = [f"{self.requests} requests in {self.seconds:.1f} s "
+                 f"({self.requests / max(self.seconds, 1e-9):.1f}/s); statuses "
+                 + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items()))]
+        if self.failures:
+            lines.append("failed: " + ", ".join(f"{k}: {n}" for k, n in self.failures.items()))
+        for label in [None, *sorted(self.latencies)]:
+            figures = self.percentiles(label)
+            lines.append(f"latency {label or 'all':8} " + "  ".join(
+                f"{name} {ms:7.1f} ms" for name, ms in figures.items()))
+        lines.append(f"slowest: {self.slowest[0] * 1000:.0f} ms for {self.slowest[1][:100]}")
+        lines.append(f"5xx responses: {self.server_errors}"
+                     + (" (none)" if not self.server_errors else ""))
+        return "\n".join(lines)
+
+
+def _loopback(base_url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(base_url)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme != "http" or not loopback:
+        raise ValueError(f"the load test only runs against http on loopback, not {base_url}")
+    return host, parts.port or 80
+
+
+def run_load(base_url: str, paths, clients: int = 16, seconds: float = 60.0,
+             max_requests: int = 100_000, timeout: float = 30.0) -> LoadStats:
+    """Send GET requests for ``paths`` (strings, or (label, path) pairs) to ``base_url``
+    (loopback only) from ``clients`` threads, each over a kept-alive connection and
+    starting at another place in the list, until ``seconds`` have passed or
+    ``max_requests`` were sent."""
+    host, port = _loopback(base_url)
+    labelled = [p if isinstance(p, tuple) else ("all", p) for p in paths]
+    stats, lock = LoadStats(), threading.Lock()
+    sent = [0]
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    def client(offset: int):
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        position = offset
+        while time.perf_counter() < deadline:
+            with lock:
+                if sent[0] >= max_requests:
+                    break
+                sent[0] += 1
+            label, path = labelled[position % len(labelled)]
+            position += 1
+            begun = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                status, failure = response.status, None
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+            except (OSError, http.client.HTTPException) as error:
+                status, failure = None, type(error).__name__
+                connection.close()
+            took = time.perf_counter() - begun
+            with lock:
+                if failure:
+                    stats.failures[failure] += 1
+                else:
+                    stats.statuses[status] += 1
+                    stats.latencies.setdefault(label, []).append(took)
+                if took > stats.slowest[0]:
+                    stats.slowest = (took, path)
+        connection.close()
+
+    step = max(len(labelled) // clients, 1)
+    threads = [threading.Thread(target=client, args=(n * step,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``morgue serve`` on a free loopback port, for a ``with`` block."""
+
+    def __init__(self, index_dir: Path, threads: int = 8):
+        self.index_dir, self.threads = index_dir, threads
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "indexer.cli", "serve", "--index", str(self.index_dir),
+             "--port", str(self.port), "--threads", str(self.threads)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"morgue serve stopped: {self.process.stderr.read()}")
+                time.sleep(0.1)
+        self.process.kill()
+        raise RuntimeError("morgue serve did not listen within 60 s")
+
+    def __exit__(self, *exc_info):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def build_index(directory: Path, stories: int) -> Path:
+    """An index of the sample archive and the first ``stories`` Reuters-21578 stories."""
+    from indexer.writing import index_paths
+
+    sources = [ROOT / "data"]
+    if corpora.REUTERS.exists() and stories:
+        sources.append(write_jsonl(directory / "reuters.jsonl", corpora.reuters(stories)))
+    index_paths(sources, directory / "index")
+    return directory / "index"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, help="serve this index (default: build one)")
+    parser.add_argument("--stories", type=int, default=5000,
+                        help="Reuters stories in the index built when --index is not given")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--max-requests", type=int, default=100_000)
+    parser.add_argument("--threads", type=int, default=8, help="server threads")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="morgue-load-") as scratch:
+        index_dir = args.index
+        if index_dir is None:
+            print(f"building an index of {args.stories} Reuters stories...", flush=True)
+            index_dir = build_index(Path(scratch), args.stories)
+        with Server(index_dir, args.threads) as server:
+            paths = mix()
+            print(f"{args.clients} clients, {len(paths)} distinct requests, "
+                  f"{args.seconds:g} s against {server.url}", flush=True)
+            stats = run_load(server.url, paths, args.clients, args.seconds, args.max_requests)
+    print(stats.report())
+    return 1 if stats.server_errors or stats.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
