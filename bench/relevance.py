@@ -25,23 +25,19 @@ import hashlib
 import math
 import random
 import re
-import sqlite3
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from whoosh import fields as wf
-from whoosh import index as whoosh_index
 from whoosh.analysis import STOP_WORDS
-from whoosh.qparser import MultifieldParser
 
 from indexer.duplicates import Clusters
 from indexer.request import SearchRequest
 from indexer.search import Archive
 from indexer.writing import index_paths
 
-from . import corpora
+from . import corpora, reference
 
 # Reuters topic codes and what a reader would type for them.
 TOPICS = {
@@ -136,76 +132,20 @@ class Morgue:
         return [hit.id for hit in results.hits]
 
 
-class WhooshDefaults:
-    name = "whoosh defaults"
-
-    def __init__(self, records, workdir: Path):
-        schema = wf.Schema(id=wf.ID(stored=True), title=wf.TEXT(), body=wf.TEXT())
-        (workdir / "whoosh").mkdir()
-        ix = whoosh_index.create_in(str(workdir / "whoosh"), schema)
-        with ix.writer() as writer:
-            for r in records:
-                writer.add_document(id=r["id"], title=r["title"], body=r["body"])
-        self.searcher = ix.searcher()
-        self.parser = MultifieldParser(["title", "body"], schema)
-
-    def search(self, query: str, depth: int) -> list[str]:
-        hits = self.searcher.search(self.parser.parse(query), limit=depth)
-        return [hit["id"] for hit in hits]
-
-
-class SqliteFts5:
-    name = "sqlite fts5"
-
-    def __init__(self, records, workdir: Path):
-        self.db = sqlite3.connect(workdir / "fts5.db")
-        self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body)")
-        self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
-                            [(r["id"], r["title"], r["body"]) for r in records])
-        self.db.commit()
-
-    def search(self, query: str, depth: int) -> list[str]:
-        match = " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
-        rows = self.db.execute("SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) "
-                               "LIMIT ?", (match, depth))
-        return [row[0] for row in rows]
-
-
-class TantivyDefaults:
-    name = "tantivy defaults"
-
-    def __init__(self, records, workdir: Path):
-        import tantivy
-
-        builder = tantivy.SchemaBuilder()
-        builder.add_text_field("id", stored=True, tokenizer_name="raw")
-        builder.add_text_field("title")
-        builder.add_text_field("body")
-        schema = builder.build()
-        (workdir / "tantivy").mkdir()
-        self.index = tantivy.Index(schema, path=str(workdir / "tantivy"))
-        writer = self.index.writer()
-        for r in records:
-            writer.add_document(tantivy.Document(id=r["id"], title=r["title"], body=r["body"]))
-        writer.commit()
-        self.index.reload()
-
-    def search(self, query: str, depth: int) -> list[str]:
-        searcher = self.index.searcher()
-        parsed = self.index.parse_query(query, ["title", "body"])
-        return [searcher.doc(address)["id"][0]
-                for _, address in searcher.search(parsed, depth).hits]
-
-
 def systems(records, workdir: Path) -> list:
-    found = []
-    for system in (Morgue, WhooshDefaults, SqliteFts5, TantivyDefaults):
+    started = time.perf_counter()
+    found = [Morgue(records, workdir)]
+    print(f"  indexed with morgue in {time.perf_counter() - started:.1f} s")
+    for make in (reference.WhooshPlain, reference.SqliteFts5, reference.TantivyDefaults):
         started = time.perf_counter()
         try:
-            found.append(system(records, workdir))
+            system = make(workdir)
         except ImportError:
-            print(f"  ({system.name}: not installed, left out)")
+            print(f"  ({make.name}: not installed, left out)")
             continue
+        system.build(records)
+        system.open()
+        found.append(system)
         print(f"  indexed with {system.name} in {time.perf_counter() - started:.1f} s")
     return found
 
