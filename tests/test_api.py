@@ -115,3 +115,33 @@ def test_export_of_a_query_in_any_script_names_its_file_in_ascii(client):
     response = client.get("/api/export", query_string={"q": "東京 oil"})
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="morgue-oil.csv"'
+
+
+def test_suggestions_complete_the_last_word_then_name_articles(client):
+    data = client.get("/api/suggest?q=cocoa+bah").get_json()
+    conforms(data, "Suggestions")
+    queries = [s["text"] for s in data["suggestions"] if s["kind"] == "query"]
+    titles = [s for s in data["suggestions"] if s["kind"] == "article"]
+    assert queries[0] == "cocoa bahia"
+    assert all(q.startswith("cocoa bah") for q in queries)
+    assert titles[0]["text"] == "BAHIA COCOA REVIEW"
+    assert titles[0]["href"] == f"/articles/{titles[0]['id']}"
+    assert client.get(titles[0]["href"]).status_code == 200
+
+
+def test_completions_come_most_frequent_first_and_field_names_are_kept(client):
+    first = client.get("/api/suggest?q=pri").get_json()["suggestions"]
+    assert first[0]["text"] in ("price", "prices")
+    titled = [s["text"] for s in client.get("/api/suggest?q=title:coc").get_json()[
+        "suggestions"] if s["kind"] == "query"]
+    assert "title:cocoa" in titled and all(t.startswith("title:coc") for t in titled)
+
+
+@pytest.mark.parametrize("q", ["", " ", "x", "zzzzqqq", "((((", "a" * 5000, "title:", '"'])
+def test_suggestions_for_anything_typed_are_a_list(client, q):
+    response = client.get("/api/suggest", query_string={"q": q})
+    assert response.status_code == 200
+    suggestions = response.get_json()["suggestions"]
+    assert isinstance(suggestions, list)
+    if q.strip() in ("", "x", "zzzzqqq") or len(q) > 200:
+        assert suggestions == []

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 
 from indexer.search import Archive
 from indexer.store import IndexMissing, default_index_dir
 
 from . import views
+
+# Everything the pages use is served by the app itself: no inline script or style, no
+# other origin, and no page may frame them.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
 
 
 def create_app(index_dir=None) -> Flask:
@@ -21,12 +32,20 @@ def create_app(index_dir=None) -> Flask:
     app.url_map.merge_slashes = False  # article ids may be URLs, with "//" in them
     app.register_blueprint(views.bp)
     app.jinja_env.filters["date"] = views.format_date
+    app.jinja_env.filters["ago"] = views.time_ago
+    app.jinja_env.filters["web_url"] = views.web_url
+
+    @app.after_request
+    def secure(response):
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     def error_page(status: int, title: str, message: str):
         """An error as JSON for the API, else as a page."""
         if request.path.startswith("/api/"):
-            return jsonify(error=message), status
-        return render_template("error.html", title=title, message=message), status
+            return make_response(jsonify(error=message), status)
+        return make_response(render_template("error.html", title=title, message=message),
+                             status)
 
     @app.errorhandler(404)
     def not_found(error):
@@ -49,7 +68,9 @@ def create_app(index_dir=None) -> Flask:
     @app.errorhandler(IndexMissing)
     def index_missing(error):
         # The message names no path: the server's directories are its own business.
-        return error_page(503, "No index yet", "The archive cannot be searched yet: run "
-                                               "`morgue index` on the server, then reload.")
+        response = error_page(503, "No index yet", "The archive cannot be searched yet: "
+                              "run `morgue index` on the server, then reload.")
+        response.headers["Retry-After"] = "60"
+        return response
 
     return app

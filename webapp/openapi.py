@@ -65,6 +65,13 @@ def spec() -> dict:
                     "content": {mime.split(";")[0]: {"schema": _string()}
                                 for mime in FORMATS.values()}},
                     "400": ERROR}}},
+            "/api/suggest": {"get": {
+                "summary": "Suggestions for a query being typed: its last word completed "
+                           "from the archive's words, then titles of matching articles.",
+                "parameters": [_parameter("q", "What has been typed so far.", _string())],
+                "responses": {"200": {"description": "Suggestions, the best first.",
+                                      "content": {"application/json": {"schema": {
+                                          "$ref": "#/components/schemas/Suggestions"}}}}}}},
             "/api/articles/{id}": {"get": {
                 "summary": "One article, with the words of a query highlighted.",
                 "parameters": [
@@ -103,6 +110,13 @@ def spec() -> dict:
                     "source": _string(), "url": _string(), "score": {"type": "number"},
                     "reason": _string("The key words and names it shares."),
                     "copies": {"type": "integer"}}}}}},
+            "Suggestions": {"type": "object", "properties": {
+                "query": _string(),
+                "suggestions": {"type": "array", "items": {"type": "object", "properties": {
+                    "text": _string("The completed query, or the article's title."),
+                    "kind": _string(enum=["query", "article"]),
+                    "id": _string("The article's id (articles only)."),
+                    "href": _string("The page it leads to.")}}}}},
             "Error": {"type": "object", "required": ["error"],
                       "properties": {"error": _string("What is wrong, in one line.")}},
             "Hit": {"type": "object", "properties": {

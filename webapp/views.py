@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from dateutil.relativedelta import relativedelta
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
                    stream_with_context, url_for)
@@ -14,8 +17,10 @@ from indexer.query import MAX_EXPANSIONS
 from indexer.related import MAX_TEXT_CHARS, TextError
 from indexer.request import RequestError, SearchRequest
 from indexer.search import MAX_RELATED
+from indexer.suggest import suggest
 
 from . import openapi
+from .timeline import timeline
 
 bp = Blueprint("morgue", __name__)
 
@@ -30,6 +35,27 @@ def format_date(iso: str) -> str:
         return datetime.fromisoformat(iso).strftime("%-d %B %Y")
     except (TypeError, ValueError):
         return ""
+
+
+def time_ago(iso: str) -> str:
+    """How long ago an ISO timestamp was, roughly ("3 years ago"); "" when there is none."""
+    try:
+        then = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return ""
+    now = datetime.now(then.tzinfo or timezone.utc)
+    if then > now:
+        return ""
+    gap = relativedelta(now, then)
+    for amount, unit in ((gap.years, "year"), (gap.months, "month"), (gap.days, "day")):
+        if amount:
+            return f"{amount} {unit}{'s' if amount != 1 else ''} ago"
+    return "today"
+
+
+def web_url(url: str) -> str:
+    """``url`` when it is an http(s) address, else "" (never a link to run script)."""
+    return url if urlsplit(url or "").scheme.lower() in ("http", "https") else ""
 
 
 FACET_LABELS = {"source": "Source", "section": "Section", "byline": "Byline",
@@ -54,7 +80,8 @@ def search_page():
     search = SearchRequest.from_args(request.args)
     results = archive().search(search) if search.q.strip() or search.filters else None
     return render_template("search.html", search=search, query=search.q, results=results,
-                           labels=FACET_LABELS, archive_size=archive().count())
+                           labels=FACET_LABELS, archive_size=archive().count(),
+                           timeline=timeline(results.facets) if results else None)
 
 
 @bp.get("/help")
@@ -94,6 +121,16 @@ def search_api():
     except RequestError as error:
         return jsonify(error=str(error)), 400
     return jsonify(archive().search(search).to_dict())
+
+
+@bp.get("/api/suggest")
+def suggest_api():
+    """Completions of a query being typed, and titles of articles that match it."""
+    q = request.args.get("q", "")
+    found = [dict(s.to_dict(), href=url_for("morgue.article_page", doc_id=s.id)
+                  if s.id else url_for("morgue.search_page", q=s.text))
+             for s in suggest(archive().searcher(), q)]
+    return jsonify(query=q, suggestions=found)
 
 
 @bp.get("/api/openapi.json")

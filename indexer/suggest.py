@@ -1,0 +1,88 @@
+"""Suggestions while a query is typed: its last word completed from the archive's
+vocabulary, and the titles of articles that match what has been typed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from itertools import islice
+
+from whoosh import query as wq
+
+from .schema import EXACT
+
+MAX_TEXT = 200  # longer input is not a query being typed: no suggestions
+MIN_PREFIX = 2  # letters of the last word before it is completed
+SCAN = 3000  # words under a prefix looked at, in alphabetical order
+CANDIDATES = 40  # the most frequent of those, counted against the words before them
+_TAIL = re.compile(r"(\w+)$")
+_SYNTAX = re.compile(r"\w+:|\b(?:AND|OR|NOT|TO)\b")  # field names and operators
+
+
+@dataclass
+class Suggestion:
+    """A completed query (``kind`` "query"), or the title of an article ("article")."""
+
+    text: str
+    kind: str
+    id: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _words(text: str) -> list[str]:
+    """The words of ``text`` as indexed, query syntax left out."""
+    return [token.text for token in EXACT(_SYNTAX.sub(" ", text))]
+
+
+def _context(words: list[str]):
+    """The query for articles with all of ``words`` in the title or the body."""
+    return wq.And([wq.Or([wq.Term("title_exact", w), wq.Term("body_exact", w)])
+                   for w in words])
+
+
+def _completions(searcher, head: str, context: list[str], prefix: str, limit: int):
+    """``head`` followed by the words beginning ``prefix`` that the most articles have
+    together with the ``context`` words."""
+    reader = searcher.reader()
+    scanned = islice(reader.iter_prefix("body_exact", prefix), SCAN)
+    frequent = sorted(((info.doc_frequency(), text.decode("utf-8")) for text, info in scanned),
+                      reverse=True)[:CANDIDATES]
+    if context:
+        with_context = set(searcher.docs_for_query(_context(context)))
+        frequent = sorted(((len(with_context.intersection(
+            reader.postings("body_exact", word).all_ids())), word) for _, word in frequent),
+            reverse=True)
+    return [Suggestion(head + word, "query") for count, word in frequent[:limit] if count]
+
+
+def _titles(searcher, context: list[str], prefix: str, limit: int):
+    """Titles (one of each) of the best articles whose title has the ``context`` words
+    and a word beginning ``prefix``."""
+    terms = [wq.Term("title_exact", w) for w in context]
+    if prefix:
+        terms.append(wq.Prefix("title_exact", prefix))
+    if not terms:
+        return []
+    seen, found = set(), []
+    for hit in searcher.search(wq.And(terms), limit=limit * 4):
+        title = hit.get("title", "")
+        if title and title.casefold() not in seen:
+            seen.add(title.casefold())
+            found.append(Suggestion(title, "article", hit["id"]))
+    return found[:limit]
+
+
+def suggest(searcher, text: str, words: int = 6, titles: int = 4) -> list[Suggestion]:
+    """Completions of the last word of ``text`` (unless it ends with a space), then
+    titles of articles matching it, for a search box."""
+    if not text.strip() or len(text) > MAX_TEXT:
+        return []
+    tail = _TAIL.search(text)
+    typed = _words(tail.group(1)) if tail else []
+    prefix = typed[-1] if len(typed) == 1 and len(typed[0]) >= MIN_PREFIX else ""
+    head = text[:tail.start()] if tail else text
+    context = _words(head)
+    found = _completions(searcher, head, context, prefix, words) if prefix else []
+    return found + _titles(searcher, context, prefix, titles)
