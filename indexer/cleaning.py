@@ -1,40 +1,63 @@
-"""Cleaning a saved news page into article fields with BeautifulSoup.
+"""Cleaning a saved news page into article fields with BeautifulSoup (lxml parser).
 
-Metadata comes from the page's own markup, most trusted first: JSON-LD ``NewsArticle``,
-Open Graph and other ``<meta>`` tags, microdata, ``<time>``, then visible text. The main
-text is the block of paragraphs that scores best on text length, commas and link density,
-after scripts, navigation, forms and boilerplate containers are dropped.
+One walk over the tree, without recursion (so absurdly deep markup cannot exhaust the
+stack), gathers the page's metadata and its text split at block boundaries. Metadata
+comes from the page's own markup, most trusted first (see :mod:`indexer.pagemeta`). The
+main text is chosen the way Readability does: each paragraph scores its parent and
+further ancestors by its length and commas; the best container (less its share of link
+text, more for class/id hints such as "article-body") and those of its siblings that
+score nearly as well are kept. Inside them, blocks whose class, id, role or tag says
+boilerplate (share bars, "related" boxes, newsletter sign-ups, captions), link lists and
+stock phrases are dropped. A sane JSON-LD ``articleBody`` is preferred when the page
+gives one.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
 
+from . import pagemeta as pm
 from .article import clean_line, clean_text, http_url
 
-CODE_TAGS = ["script", "style", "noscript", "template"]
-DROP_TAGS = [
-    "nav", "header", "footer", "aside", "form",
-    "iframe", "object", "embed", "svg", "canvas", "button", "select", "input", "textarea",
-    "figure", "figcaption", "dialog", "menu", "link", "meta",
-]
+# Never text: their subtrees are not walked.
+SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
+             "embed", "canvas", "button", "select", "input", "textarea", "option", "dialog",
+             "menu", "audio", "video", "picture", "map", "link", "meta", "title"}
+# Page furniture, unless it holds the article (a page wrapped in one <form>).
+FURNITURE_TAGS = {"nav", "header", "footer", "aside", "form", "figure", "figcaption"}
 BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "div",
-              "td", "dd", "dt", "section", "article", "main", "ul", "ol", "table"}
-TEXT_BLOCKS = ["p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "div", "td", "dd"]
-NEWS_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle",
-              "blogposting", "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
-              "socialmediaposting", "liveblogposting", "report", "webpage"}
+              "td", "th", "tr", "dd", "dt", "dl", "section", "article", "main", "ul", "ol",
+              "table", "center", "address", "body", "nav", "header", "footer", "aside",
+              "form", "figure", "figcaption", "hr", "details", "summary", "fieldset", "caption"}
 _NEGATIVE = re.compile(
-    r"share|social|related|newsletter|promo|advert|sponsor|comment|subscribe|cookie|"
-    r"sidebar|breadcrumb|popup|modal|signup|sign-up|most-?read|most-?popular|recommend|"
-    r"trending|outbrain|taboola|paywall|banner|masthead|toolbar|widget|byline|dateline|"
-    r"caption|credit|author-bio|tags|skip", re.I)
-_POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text", re.I)
+    r"share|sharing|social|related|newsletter|promo|advert|\bads?\b|sponsor|comment|"
+    r"subscri|cookie|consent|sidebar|breadcrumb|popup|modal|signup|sign-up|most-?read|"
+    r"most-?popular|recommend|trending|outbrain|taboola|paywall|banner|masthead|toolbar|"
+    r"widget|byline|dateline|caption|credit|author|bio\b|tags|skip|footer|header|"
+    r"\bnav|menu|more-?stories|read-?more|read-?next|see-?also|print|disclaimer|"
+    r"copyright|hidden|visually-hidden|sr-only|inline-?link|embed|gallery|video|"
+    r"player|follow|donate|teaser|pagination|pager|\bcard|\blist-?item", re.I)
+_POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|blog|chapter",
+                       re.I)
+_NEGATIVE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "dialog",
+                   "alert", "alertdialog", "menu", "menubar", "search", "toolbar", "tablist"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_COMMAS = re.compile(r"[,，、،]")
+# Stock phrases that stand alone in a paragraph inside articles and are never the story.
+_STOCK = re.compile(
+    r"^(advertisement|advertising|sponsored|related( articles?| stories| coverage)?|"
+    r"read (more|next|also)|see also|more:?|share( this( article| story)?)?|"
+    r"(click|tap) here.*|sign up.*|subscribe.*|follow us.*|image:?.*|photo:?.*|"
+    r"(image|photo|video) (credit|courtesy).*|this (story|article) (has been|was) "
+    r"(updated|corrected).*|copyright.*|all rights reserved.*|©.*|story continues.*|"
+    r"continue reading.*|recommended.*|watch:?.*|listen:?.*|also read.*|"
+    r"(getty|ap|afp|reuters) images?\W*)$", re.I)
+STOCK_MAX = 120  # longest paragraph checked against the stock phrases
 
 
 @dataclass
@@ -49,260 +72,293 @@ class CleanPage:
     source: str = ""
     url: str = ""
     description: str = ""
+    language: str = ""
     tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Paragraph:
+    position: int  # where in the walk it ended (see _Element)
+    text: str
+    links: float  # share of its text inside links
+    tag: str  # the innermost block it is in
+    noise: "_Element | None"  # the innermost boilerplate element it is in
+
+
+class _Element:
+    """An element met in the walk: its span of positions (every element entered or left
+    moves the position on, so a paragraph is inside an element when its position is in
+    [start, end)), its text and link text lengths, and its score as a container."""
+
+    __slots__ = ("tag", "parent", "start", "end", "chars", "link_chars", "score", "hints",
+                 "block")
+
+    def __init__(self, tag: Tag, parent: "_Element | None", start: int, hints: str,
+                 block: bool):
+        self.tag, self.parent, self.start, self.end = tag, parent, start, start
+        self.chars = self.link_chars = 0
+        self.score = 0.0
+        self.hints, self.block = hints, block
+
+    def link_density(self) -> float:
+        return min(self.link_chars / self.chars, 1.0) if self.chars else 0.0
+
+    def contains(self, position: int) -> bool:
+        return self.start <= position < self.end
+
+
+class _Walk:
+    """Metadata and paragraphs of a page, gathered in one walk over its tree."""
+
+    def __init__(self, soup: BeautifulSoup):
+        self.meta: dict[str, str] = {}
+        self.json_ld: list[str] = []
+        self.titles: list[str] = []
+        self.canonical = ""
+        self.language = ""
+        self.times: list[str] = []
+        self.bylines: list[Tag] = []
+        self.paragraphs: list[_Paragraph] = []
+        self.headings: list[str] = []
+        self.candidates: list[_Element] = []
+        self._walk(soup)
+
+    def _collect(self, tag: Tag, name: str, attrs: dict) -> None:
+        """Note the metadata an element carries."""
+        if name == "meta":
+            key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+                   or attrs.get("http-equiv") or "").lower()
+            content = attrs.get("content") or attrs.get("datetime") or ""
+            if key and content.strip():
+                if key == "article:tag" and key in self.meta:
+                    self.meta[key] += "," + content
+                else:
+                    self.meta.setdefault(key, content)
+        elif name == "script":
+            if "ld+json" in (attrs.get("type") or "").lower():
+                self.json_ld.append(tag.string or "")
+        elif name == "title":
+            self.titles.append(tag.get_text())
+        elif name == "link":
+            if "canonical" in (attrs.get("rel") or "").lower().split() and not self.canonical:
+                self.canonical = attrs.get("href") or ""
+        elif name == "html":
+            self.language = attrs.get("lang") or attrs.get("xml:lang") or ""
+        elif name == "time" and attrs.get("datetime"):
+            self.times.append(attrs["datetime"])
+        itemprop = (attrs.get("itemprop") or "").lower()
+        if itemprop == "datepublished" and name != "meta":
+            self.meta.setdefault("datepublished", attrs.get("datetime") or attrs.get("content")
+                                 or tag.get_text(" "))
+        if (itemprop == "author" or "author" in (attrs.get("rel") or "").lower()
+                or _is_byline(attrs.get("class") or "")) and len(self.bylines) < 10:
+            self.bylines.append(tag)
+
+    def _walk(self, soup: BeautifulSoup) -> None:
+        position = 0
+        parts: list[str] = []
+        link_chars = 0
+        root = self.root = _Element(soup, None, 0, "", True)
+        # Each frame: the element, its children left to walk, the innermost block it is
+        # in, the innermost boilerplate element, whether inside a link.
+        stack = [(root, iter(soup.contents), root, None, False)]
+
+        def flush(block: _Element, noise, at: int) -> None:
+            nonlocal link_chars
+            if not parts:
+                return
+            text = clean_line("".join(parts))
+            if text:
+                self.paragraphs.append(_Paragraph(at, text, min(link_chars / len(text), 1.0),
+                                                  block.tag.name, noise))
+                if block.tag.name == "h1":
+                    self.headings.append(text)
+                self._score(block, text)
+            parts.clear()
+            link_chars = 0
+
+        while stack:
+            element, children, block, noise, in_link = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if element.block:
+                    flush(element, noise, position)
+                position += 1
+                element.end = position
+                if element.parent is not None:
+                    element.parent.chars += element.chars
+                    element.parent.link_chars += element.link_chars
+                continue
+            if isinstance(child, NavigableString):
+                if not isinstance(child, PreformattedString):
+                    parts.append(child)
+                    size = len(child.strip())
+                    element.chars += size
+                    if in_link:
+                        element.link_chars += size
+                        link_chars += size
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name, attrs = child.name, child.attrs
+            self._collect(child, name, attrs)
+            if name in SKIP_TAGS:
+                continue
+            if name == "br":
+                flush(block, noise, position)
+                continue
+            if attrs.get("hidden") is not None or _HIDDEN_STYLE.search(attrs.get("style") or ""):
+                continue
+            hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+            is_block = name in BLOCK_TAGS
+            if is_block:
+                flush(block, noise, position)
+            position += 1
+            new = _Element(child, element, position, hints, is_block)
+            if (name in FURNITURE_TAGS or _is_noise(hints)
+                    or (attrs.get("role") or "").lower() in _NEGATIVE_ROLES
+                    or attrs.get("aria-hidden") == "true"):
+                child_noise = new
+            else:
+                child_noise = noise
+            stack.append((new, iter(child.contents), new if is_block else block, child_noise,
+                          in_link or name == "a"))
+        flush(root, None, position)
+
+    def _score(self, block: _Element, text: str) -> None:
+        """Add a paragraph's score to its block's parent and further ancestors."""
+        if len(text) < 25:
+            return
+        score = 1 + len(_COMMAS.findall(text)) + min(len(text) // 100, 3)
+        ancestor = block.parent if block.tag.name in _PARAGRAPH_TAGS else block
+        for level in range(5):
+            if ancestor is None or ancestor.parent is None:
+                break
+            if not ancestor.score:
+                self.candidates.append(ancestor)
+            ancestor.score += score / (1 if level == 0 else 2 if level == 1 else level * 3)
+            ancestor = ancestor.parent
+
+
+_PARAGRAPH_TAGS = {"p", "pre", "td", "blockquote", "li", "h2", "h3", "h4", "h5", "h6", "dd"}
+
+
+@lru_cache(maxsize=4096)
+def _is_noise(hints: str) -> bool:
+    return bool(_NEGATIVE.search(hints)) and not _POSITIVE.search(hints)
+
+
+@lru_cache(maxsize=4096)
+def _is_byline(classes: str) -> bool:
+    return bool(re.search(r"\bbyline\b|\bauthor-?name\b|\bbyline__", classes, re.I))
+
+
+@lru_cache(maxsize=4096)
+def _hint_weight(hints: str, name: str) -> float:
+    weight = 1.0
+    if name in ("article", "main") or _POSITIVE.search(hints):
+        weight *= 1.25
+    if _NEGATIVE.search(hints):
+        weight *= 0.75
+    return weight
 
 
 def clean_html(markup: str) -> CleanPage:
     """Extract the article text and metadata from one HTML page."""
-    soup = BeautifulSoup(markup, "lxml")
-    ld = _json_ld_article(soup)
-    for tag in soup.find_all(CODE_TAGS):
-        tag.decompose()
-    meta = _meta_tags(soup)
+    soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
+    walk = _Walk(soup)
+    meta = walk.meta
+    ld = pm.json_ld_article(walk.json_ld)
+    url = pm.first(*(http_url(u) for u in (walk.canonical, meta.get("og:url"),
+                                           pm.text_of(ld.get("url")),
+                                           pm.text_of(ld.get("mainEntityOfPage")))))
+    source = pm.first(meta.get("og:site_name"), pm.person(ld.get("publisher")),
+                      meta.get("application-name"), meta.get("twitter:site", "").lstrip("@"))
+    title = pm.title([pm.text_of(ld.get("headline")), meta.get("og:title"),
+                      meta.get("twitter:title"), meta.get("title"), *walk.titles],
+                     walk.headings, [source], url)
     page = CleanPage(
-        title=_first(_text_of(ld.get("headline")), meta.get("og:title"),
-                     meta.get("twitter:title"), _tag_text(soup.find("h1")),
-                     _tag_text(soup.title)),
-        date=_first(_text_of(ld.get("datePublished")), meta.get("article:published_time"),
-                    meta.get("datepublished"), meta.get("pubdate"), meta.get("publishdate"),
-                    meta.get("dc.date.issued"), meta.get("dc.date"), meta.get("date"),
-                    meta.get("sailthru.date"), meta.get("parsely-pub-date"), _time_tag(soup)),
-        byline=_first(_person(ld.get("author")), _not_url(meta.get("author")),
-                      _not_url(meta.get("article:author")), meta.get("dc.creator"),
-                      meta.get("sailthru.author"), meta.get("parsely-author"),
-                      _visible_byline(soup)),
-        section=_first(_text_of(ld.get("articleSection")), meta.get("article:section"),
-                       meta.get("section"), meta.get("parsely-section")),
-        source=_first(meta.get("og:site_name"), _person(ld.get("publisher")),
-                      meta.get("application-name")),
-        url=_first(*(http_url(u) for u in (_canonical(soup), meta.get("og:url"),
-                                         _text_of(ld.get("url")),
-                                         _text_of(ld.get("mainEntityOfPage"))))),
-        description=_first(meta.get("description"), meta.get("og:description"),
-                           _text_of(ld.get("description"))),
-        tags=_tags(meta, ld),
+        title=title,
+        date=pm.date(ld, meta, walk.times, [url, meta.get("og:url", "")]),
+        byline=pm.first(pm.person(ld.get("author")), pm.not_url(meta.get("author")),
+                        pm.not_url(meta.get("article:author")), meta.get("dc.creator"),
+                        meta.get("sailthru.author"), meta.get("parsely-author"),
+                        *(pm.byline(t.get_text(" ")) for t in walk.bylines)),
+        section=pm.first(pm.text_of(ld.get("articleSection")), meta.get("article:section"),
+                         meta.get("section"), meta.get("parsely-section")),
+        source=source,
+        url=url,
+        description=pm.first(meta.get("description"), meta.get("og:description"),
+                             pm.text_of(ld.get("description"))),
+        language=pm.first(walk.language, meta.get("content-language"),
+                          pm.text_of(ld.get("inLanguage")), meta.get("og:locale")
+                          ).replace("_", "-"),
+        tags=pm.tags(meta, ld),
     )
-    body = _main_text(soup, page.title)
-    ld_body = clean_text(_text_of(ld.get("articleBody")))
+    body = _main_text(walk, title)
+    ld_body = clean_text(pm.text_of(ld.get("articleBody")))
     if len(ld_body) > 2 * len(body):
         body = ld_body
     page.body = body
     return page
 
 
-def _first(*values) -> str:
-    """The first non-empty value as plain text: entities that the page escaped twice are
-    decoded, and markup inside a metadata value is reduced to its text."""
-    for value in values:
-        value = html.unescape(value or "")
-        if "<" in value:
-            fragment = BeautifulSoup(value, "lxml")
-            for tag in fragment.find_all(CODE_TAGS):
-                tag.decompose()
-            value = fragment.get_text(" ")
-        value = clean_line(value)
-        if value:
-            return value
-    return ""
+def _best(walk: _Walk) -> list[_Element]:
+    """The elements that hold the article: the best-scoring container and its siblings
+    that score nearly as well."""
+    if not walk.candidates:
+        return []
+    for candidate in walk.candidates:
+        candidate.score *= (1 - candidate.link_density()) * \
+            _hint_weight(candidate.hints, candidate.tag.name)
+    ranked = sorted(walk.candidates, key=lambda c: c.score, reverse=True)
+    best = ranked[0]
+    # An article split into several columns: the nearest ancestor of the best container
+    # that also holds two other near-best ones holds the whole article.
+    rivals = [set(_ancestors(c)) for c in ranked[1:5] if c.score >= 0.75 * best.score]
+    if len(rivals) >= 2:
+        best = next((a for a in _ancestors(best)[1:]
+                     if a.parent is not None and sum(a in r for r in rivals) >= 2), best)
+    # Climb while the parent scores higher (paragraphs spread over its children).
+    parent = best.parent
+    while parent is not None and parent.parent is not None and parent.score > best.score:
+        best, parent = parent, parent.parent
+    if best.parent is None:
+        return [best]
+    # Siblings that score well, and containers of the best one's class elsewhere (an
+    # article interrupted by a box and resumed).
+    threshold = max(10.0, best.score * 0.2)
+    chosen = [c for c in walk.candidates if c is best or (
+        c.score >= threshold and (c.parent is best.parent or
+                                  (best.hints.strip() and c.hints == best.hints)))]
+    return [c for c in chosen if not any(o is not c and o.start <= c.start < o.end
+                                         for o in chosen)]
 
 
-def _text_of(value) -> str:
-    """The text of a JSON-LD value: a string, the first of a list, or an object's name/@id."""
-    if isinstance(value, list):
-        return next((t for t in map(_text_of, value) if t), "")
-    if isinstance(value, dict):
-        return _text_of(value.get("name") or value.get("@id") or value.get("url"))
-    return str(value) if isinstance(value, (str, int, float)) else ""
-
-
-def _person(value) -> str:
-    """Names from a JSON-LD author or publisher (one, or several joined by commas)."""
-    values = value if isinstance(value, list) else [value]
-    names = [_not_url(_text_of(v.get("name") if isinstance(v, dict) else v)) for v in values]
-    return ", ".join(dict.fromkeys(n for n in names if n))
-
-
-def _not_url(value) -> str:
-    return "" if not value or http_url(value) else value
-
-
-def _tag_text(tag) -> str:
-    return tag.get_text(" ", strip=True) if tag else ""
-
-
-def _json_ld_article(soup: BeautifulSoup) -> dict:
-    """The first JSON-LD object of a news or article type in the page, else {}."""
-    for script in soup.find_all("script", type=re.compile("ld\\+json", re.I)):
-        try:
-            data = json.loads(script.string or "", strict=False)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop(0)
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                types = item.get("@type", [])
-                types = types if isinstance(types, list) else [types]
-                if any(str(t).lower() in NEWS_TYPES for t in types) and (
-                        item.get("headline") or item.get("articleBody")):
-                    return item
-                stack.extend(v for k, v in item.items() if k in ("@graph", "mainEntity"))
-    return {}
-
-
-def _meta_tags(soup: BeautifulSoup) -> dict[str, str]:
-    """The page's ``<meta>`` contents keyed by lower-cased property, name or itemprop.
-
-    ``article:tag`` may repeat: its values are joined with commas.
-    """
-    found: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
-        key = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
-        content = tag.get("content") or tag.get("datetime") or ""
-        if not key or not content.strip():
-            continue
-        if key == "article:tag" and key in found:
-            found[key] += "," + content
-        else:
-            found.setdefault(key, content)
-    for tag in soup.find_all(attrs={"itemprop": re.compile("^datePublished$", re.I)}):
-        if tag.name != "meta":
-            found.setdefault("datepublished", tag.get("datetime") or tag.get("content")
-                             or _tag_text(tag))
+def _ancestors(element: _Element, limit: int = 50) -> list[_Element]:
+    """``element`` and up to ``limit`` of its ancestors, nearest first."""
+    found = []
+    while element is not None and len(found) <= limit:
+        found.append(element)
+        element = element.parent
     return found
 
 
-def _time_tag(soup: BeautifulSoup) -> str:
-    time = soup.find("time", attrs={"datetime": True})
-    return time["datetime"] if time else ""
-
-
-def _canonical(soup: BeautifulSoup) -> str:
-    link = soup.find("link", rel=lambda rel: rel and "canonical" in rel, href=True)
-    return link["href"] if link else ""
-
-
-def _visible_byline(soup: BeautifulSoup) -> str:
-    for query in ({"rel": "author"}, {"itemprop": "author"},
-                  {"class": re.compile(r"\bbyline\b|\bauthor-?name\b", re.I)}):
-        tag = soup.find(attrs=query)
-        text = _tag_text(tag)
-        if text and len(text) < 100:
-            return re.sub(r"^\s*by\s+", "", text, flags=re.I)
-    return ""
-
-
-def _tags(meta: dict[str, str], ld: dict) -> list[str]:
-    raw = ",".join(filter(None, [meta.get("article:tag"), meta.get("news_keywords"),
-                                 meta.get("keywords")]))
-    keywords = ld.get("keywords")
-    if isinstance(keywords, list):
-        raw += "," + ",".join(map(_text_of, keywords))
-    elif isinstance(keywords, str):
-        raw += "," + keywords
-    return list(dict.fromkeys(t for t in map(clean_line, raw.split(",")) if t))
-
-
-def _drop_boilerplate(soup: BeautifulSoup) -> None:
-    """Drop comments, non-content elements and containers whose class or id says
-    boilerplate, except those holding most of the page's text (whole-page forms, or a
-    "sidebar" class on the column the article is in)."""
-    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype,
-                                                              ProcessingInstruction))):
-        node.extract()
-    page_text = len((soup.body or soup).get_text(" ", strip=True))
-    for tag in soup.find_all(True):
-        if tag.decomposed or tag.name in ("html", "body", "article", "main"):
+def _main_text(walk: _Walk, title: str) -> str:
+    chosen = _best(walk) or [walk.root]
+    kept = []
+    for paragraph in walk.paragraphs:
+        holder = next((c for c in chosen if c.contains(paragraph.position)), None)
+        if holder is None:
             continue
-        hints = " ".join(tag.get("class", [])) + " " + (tag.get("id") or "")
-        if (tag.name in DROP_TAGS or tag.get("hidden") is not None
-                or tag.get("aria-hidden") == "true"
-                or (_NEGATIVE.search(hints) and not _POSITIVE.search(hints))) \
-                and len(tag.get_text(" ", strip=True)) < 0.4 * page_text:
-            tag.decompose()
-
-
-def _link_density(tag: Tag) -> float:
-    text = len(tag.get_text(strip=True)) or 1
-    return sum(len(a.get_text(strip=True)) for a in tag.find_all("a")) / text
-
-
-def _text_blocks(root: Tag):
-    """The innermost block elements under ``root``: those that carry text of their own."""
-    return (b for b in root.find_all(TEXT_BLOCKS) if not b.find(BLOCK_TAGS))
-
-
-def _best_container(soup: BeautifulSoup) -> Tag | None:
-    """The element holding the article's paragraphs, scored like Readability does."""
-    scores: dict[int, float] = {}
-    tags: dict[int, Tag] = {}
-    for p in _text_blocks(soup):
-        text = p.get_text(" ", strip=True)
-        if len(text) < 25:
+        noise = paragraph.noise
+        if noise is not None and noise.start > holder.start and \
+                noise.chars < 0.4 * holder.chars:
             continue
-        score = 1 + text.count(",") + min(len(text) // 100, 3)
-        for depth, ancestor in enumerate((p.parent, p.parent.parent if p.parent else None)):
-            if ancestor is None or ancestor.name in ("html", "[document]"):
-                break
-            tags[id(ancestor)] = ancestor
-            scores[id(ancestor)] = scores.get(id(ancestor), 0) + score / (1 + depth)
-    for key, tag in tags.items():
-        hints = " ".join(tag.get("class", [])) + " " + (tag.get("id") or "")
-        bonus = 1.25 if tag.name in ("article", "main") or tag.get("itemprop") == "articleBody" \
-            or _POSITIVE.search(hints) else 1
-        scores[key] *= bonus * (1 - _link_density(tag))
-    if not scores:
-        return None
-    best = tags[max(scores, key=scores.get)]
-    # Sibling paragraphs split across several containers of one parent belong together.
-    parent = best.parent
-    if parent is not None and parent.name not in ("body", "html", "[document]") and \
-            scores.get(id(parent), 0) > scores[id(best)]:
-        best = parent
-    return best
-
-
-def _paragraphs(root: Tag) -> list[tuple[str, float]]:
-    """The text of ``root`` split at block boundaries, in order, each paragraph with the
-    share of its text inside links. Walks the tree without recursion, so that absurdly
-    deep markup cannot exhaust the stack."""
-    paragraphs, parts, link_chars = [], [], 0
-
-    def flush():
-        nonlocal link_chars
-        text = clean_line("".join(parts))
-        if text:
-            paragraphs.append((text, min(link_chars / len(text), 1.0)))
-        parts.clear()
-        link_chars = 0
-
-    stack = [(iter(root.children), False, 0)]
-    while stack:
-        children, is_block, in_link = stack[-1]
-        child = next(children, None)
-        if child is None:
-            stack.pop()
-            if is_block:
-                flush()
-        elif isinstance(child, NavigableString):
-            parts.append(str(child))
-            link_chars += len(child.strip()) if in_link else 0
-        elif child.name == "br":
-            flush()
-        else:
-            block = child.name in BLOCK_TAGS
-            if block:
-                flush()
-            stack.append((iter(child.children), block, in_link + (child.name == "a")))
-    flush()
-    return paragraphs
-
-
-def _main_text(soup: BeautifulSoup, title: str) -> str:
-    _drop_boilerplate(soup)
-    container = _best_container(soup) or soup.body or soup
-    paragraphs = [text for text, links in _paragraphs(container)
-                  if text != title and links <= 0.5]
-    return "\n\n".join(dict.fromkeys(paragraphs))
+        text = paragraph.text
+        if text == title or paragraph.links > 0.5 or \
+                (len(text) <= STOCK_MAX and _STOCK.match(text)):
+            continue
+        kept.append(text)
+    return "\n\n".join(kept)

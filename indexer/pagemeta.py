@@ -1,0 +1,158 @@
+"""Article metadata from what a page says about itself: JSON-LD, ``<meta>`` tags, the
+``<title>`` and ``<h1>``, ``<time>``, bylines, and the date in the URL."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+from bs4 import BeautifulSoup
+
+from .article import clean_line, http_url
+
+NEWS_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle",
+              "blogposting", "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
+              "socialmediaposting", "liveblogposting", "report", "webpage", "posting",
+              "scholarlyarticle", "techarticle", "satiricalarticle", "askpublicnewsarticle"}
+DATE_KEYS = ("article:published_time", "datepublished", "og:published_time", "pubdate",
+             "publishdate", "publish-date", "publish_date", "published_time",
+             "article.published", "dc.date.issued", "dcterms.created", "dc.date", "date",
+             "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime",
+             "article:published", "datecreated")
+# Separators between a headline and the site's name in a <title>.
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+_NOT_ALNUM = re.compile(r"\W+")
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d\d)[/-](0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|\.html?|$)", re.I)
+_BY = re.compile(r"^\s*(?:written\s+|posted\s+)?by[:\s]+", re.I)
+
+
+def json_ld_article(scripts: list[str]) -> dict:
+    """The first JSON-LD object of a news or article type among ``scripts``, else {}."""
+    for script in scripts:
+        try:
+            data = json.loads(script, strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                types = item.get("@type", [])
+                types = types if isinstance(types, list) else [types]
+                if any(str(t).lower() in NEWS_TYPES for t in types) and (
+                        item.get("headline") or item.get("articleBody")):
+                    return item
+                stack.extend(v for k, v in item.items() if k in ("@graph", "mainEntity"))
+    return {}
+
+
+def first(*values) -> str:
+    """The first non-empty value as plain text: entities that the page escaped twice are
+    decoded, and markup inside a metadata value is reduced to its text."""
+    for value in values:
+        value = html.unescape(value or "")
+        if "<" in value:
+            fragment = BeautifulSoup(value, "lxml")
+            for tag in fragment.find_all(["script", "style", "noscript", "template"]):
+                tag.decompose()
+            value = fragment.get_text(" ")
+        value = clean_line(value)
+        if value:
+            return value
+    return ""
+
+
+def text_of(value) -> str:
+    """The text of a JSON-LD value: a string, the first of a list, or an object's name/@id."""
+    if isinstance(value, list):
+        return next((t for t in map(text_of, value) if t), "")
+    if isinstance(value, dict):
+        return text_of(value.get("name") or value.get("@id") or value.get("url"))
+    return str(value) if isinstance(value, (str, int, float)) else ""
+
+
+def person(value) -> str:
+    """Names from a JSON-LD author or publisher (one, or several joined by commas)."""
+    values = value if isinstance(value, list) else [value]
+    names = [not_url(text_of(v.get("name") if isinstance(v, dict) else v)) for v in values]
+    return ", ".join(dict.fromkeys(n for n in names if n))
+
+
+def not_url(value) -> str:
+    return "" if not value or http_url(value) else value
+
+
+def byline(text: str) -> str:
+    """A visible byline's names, without a leading "By" and what follows a line break."""
+    text = clean_line(_BY.sub("", text))
+    return text if 0 < len(text) < 100 else ""
+
+
+def _squash(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.lower())
+
+
+def title(candidates: list[str], headings: list[str], sites: list[str], url: str) -> str:
+    """The headline: the first candidate, shortened to a heading of the page it contains
+    (so "Opinion | Headline - Site" becomes "Headline"), else with the part that names the
+    site (from ``sites`` or the URL's host) cut off its start or end."""
+    raw = first(*candidates)
+    if not raw:
+        return first(*headings)
+    folded = raw.casefold()
+    for heading in headings:
+        if heading and len(heading) >= len(raw) / 2 and heading.casefold() in folded:
+            return heading
+    parts = _TITLE_SEPARATOR.split(raw)
+    if len(parts) < 2:
+        return raw
+    host = re.sub(r"^www\d?\.", "", url.split("/")[2].lower()) if url.count("/") >= 2 else ""
+    names = {_squash(s) for s in sites if s} | {_squash(host), _squash(host.split(".")[0])}
+    names.discard("")
+
+    def names_site(part: str) -> bool:
+        part = _squash(part)
+        return bool(part) and any(part == n or (len(part) > 3 and part in n) or
+                                  (len(n) > 3 and n in part) for n in names)
+    if names_site(parts[-1]):
+        parts = parts[:-1]
+    elif names_site(parts[0]):
+        parts = parts[1:]
+    return raw if not parts else _rejoin(raw, parts)
+
+
+def _rejoin(raw: str, parts: list[str]) -> str:
+    """The stretch of ``raw`` from the first of ``parts`` to the last."""
+    start = raw.find(parts[0])
+    end = raw.rfind(parts[-1]) + len(parts[-1])
+    return raw[start:end].strip() if 0 <= start < end else raw
+
+
+def url_date(url: str) -> str:
+    """The date in a URL's path (/2019/11/18/, /2019/nov/18/, /2019-11-18-), else ""."""
+    match = _URL_DATE.search(url or "")
+    return " ".join(match.groups()) if match else ""
+
+
+def date(ld: dict, meta: dict[str, str], candidates: list[str], urls: list[str]) -> str:
+    """The publication date as the page gives it: JSON-LD, then the meta tags, then
+    ``candidates`` (``<time>`` and the like), then a date in one of ``urls``."""
+    return first(text_of(ld.get("datePublished")), *(meta.get(k) for k in DATE_KEYS),
+                 *candidates, text_of(ld.get("dateCreated")), *map(url_date, urls),
+                 text_of(ld.get("dateModified")), meta.get("article:modified_time"))
+
+
+def tags(meta: dict[str, str], ld: dict) -> list[str]:
+    raw = ",".join(filter(None, [meta.get("article:tag"), meta.get("news_keywords"),
+                                 meta.get("keywords")]))
+    keywords = ld.get("keywords")
+    if isinstance(keywords, list):
+        raw += "," + ",".join(map(text_of, keywords))
+    elif isinstance(keywords, str):
+        raw += "," + keywords
+    return list(dict.fromkeys(t for t in map(clean_line, raw.split(",")) if t))
