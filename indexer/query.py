@@ -21,6 +21,7 @@ from whoosh.qparser import (AndGroup, FieldAliasPlugin, FuzzyTermPlugin, Multifi
 
 from .analysis import TOKEN_PATTERN
 from .datequery import DatePlugin
+from .deadline import Deadline, TimedReader, TooSlow
 from .schema import DEFAULT_FIELDS, EXACT_TWIN, SCHEMA
 
 MAX_QUERY_CHARS = 1000
@@ -186,27 +187,73 @@ def _sentence(notices: list[str]) -> str:
     return notice[:1].upper() + notice[1:] + "." if notice else ""
 
 
-def bound_expansions(query: wq.Query, reader) -> tuple[wq.Query, str]:
-    """Refuse prefix, wildcard and fuzzy patterns that stand for more than
-    MAX_EXPANSIONS words in any field (they would be slow and meaningless): each is
-    dropped from the query, in every field, and the notice says so."""
-    patterns = {_pattern(q) for q in query.leaves()
-                if isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm))
-                and len(list(islice(q.expanded_terms(reader), MAX_EXPANSIONS + 1)))
-                > MAX_EXPANSIONS}
-    if not patterns:
-        return query, ""
+class Expanded(wq.MultiTerm):
+    """A pattern (prefix, wildcard, fuzzy word or word range) with the words of the
+    index it stands for, looked up once: searching and highlighting use these words."""
+
+    def __init__(self, pattern: wq.MultiTerm, words):
+        self.fieldname, self.text = pattern.fieldname, _pattern(pattern)
+        self.boost, self.constantscore = pattern.boost, pattern.constantscore
+        self.words = tuple(w.decode("utf-8") if isinstance(w, bytes) else w for w in words)
+
+    def __eq__(self, other):
+        return (type(other) is Expanded and (self.fieldname, self.text, self.boost) ==
+                (other.fieldname, other.text, other.boost))
+
+    def __hash__(self):
+        return hash((self.fieldname, self.text, self.boost))
+
+    def __repr__(self):
+        return f"Expanded({self.fieldname!r}, {self.text!r}, {len(self.words)} words)"
+
+    def _btexts(self, ixreader):
+        return self.words
+
+    def has_terms(self):
+        return True
+
+    def terms(self, phrases=False):
+        return ((self.fieldname, word) for word in self.words)
+
+
+def bound_expansions(query: wq.Query, reader,
+                     deadline: Deadline | None = None) -> tuple[wq.Query, str]:
+    """Look up the words that each prefix, wildcard, fuzzy word and word range in
+    ``query`` stands for. A pattern that stands for more than MAX_EXPANSIONS words in a
+    field (slow and meaningless), or whose look-up is unfinished at ``deadline``, is
+    dropped from the query, in every field, and the notice says so; the others are
+    replaced by the words they stand for (an :class:`Expanded`)."""
+    timed = TimedReader(reader, deadline) if deadline else reader
+    words, too_many, too_slow = {}, set(), set()
+    for q in query.leaves():
+        name = _pattern(q) if isinstance(q, wq.MultiTerm) else None
+        if name is None or q in words or name in too_many | too_slow:
+            continue
+        try:
+            words[q] = [text for _, text in islice(q.expanded_terms(timed),
+                                                  MAX_EXPANSIONS + 1)]
+        except TooSlow:
+            too_slow.add(name)
+            continue
+        if len(words[q]) > MAX_EXPANSIONS:
+            too_many.add(name)
 
     def visit(q):
-        is_pattern = isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm))
-        return wq.NullQuery if is_pattern and _pattern(q) in patterns else q
+        if not isinstance(q, wq.MultiTerm):
+            return q
+        return wq.NullQuery if _pattern(q) in too_many | too_slow else Expanded(q, words[q])
 
-    return query.accept(visit).normalize(), _sentence([
-        f"{pattern!r} matches too many words (over {MAX_EXPANSIONS}), so it was left "
-        "out: make it longer" for pattern in sorted(patterns)])
+    notices = [f"{name!r} matches too many words (over {MAX_EXPANSIONS}), so it was left "
+               "out: make it longer" for name in sorted(too_many)]
+    notices += [f"looking up the words {name!r} stands for took too long, so it was left "
+                "out: make it longer" for name in sorted(too_slow)]
+    return query.accept(visit).normalize(), _sentence(notices)
 
 
-def _pattern(q) -> str:
+def _pattern(q: wq.MultiTerm) -> str:
+    """The pattern as the search box writes it."""
     if isinstance(q, wq.FuzzyTerm):
         return f"{q.text}~"
+    if isinstance(q, wq.TermRange):
+        return f"[{q.start or ''} TO {q.end or ''}]"
     return f"{q.text}*" if isinstance(q, wq.Prefix) else q.text

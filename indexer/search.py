@@ -20,6 +20,7 @@ from whoosh.scoring import BM25F
 
 from . import highlight, related, spelling
 from .article import parse_date
+from .deadline import Deadline, timed_search
 from .query import bound_expansions, parse_query
 from .request import MAX_PAGE, SearchRequest
 from .schema import FACETS, FILTERS
@@ -29,6 +30,10 @@ from .store import live_generation, open_live
 FACET_VALUES = 10  # values listed per facet, the most frequent first
 SUGGEST_BELOW = 5  # results under which a spelling correction is looked for
 MAX_RELATED = 50
+SEARCH_SECONDS = 1.0  # a search stops looking for more results after this long
+EXPORT_SECONDS = 30.0  # as long for an export, which wants every result
+SPELL_WORDS, SPELL_CHARS = 12, 40  # longer queries, or words, are not spelling mistakes
+TOO_SLOW = "The query took too long; showing partial results."
 
 
 @dataclass
@@ -138,6 +143,7 @@ class _Ranking:
         self.corrected = ""  # the spelling searched instead of the query's, if one was
         self.kept: list[tuple] = []
         self.copies: Counter = Counter()
+        self.complete = True  # False when the deadline cut the collecting short
 
     def items(self, start: int = 0, stop: int | None = None):
         """(score rounded, stored fields, copies) of the results from start to stop."""
@@ -198,32 +204,33 @@ class Archive:
     def count(self) -> int:
         return self.searcher().doc_count()
 
-    def _rank(self, request: SearchRequest) -> "_Ranking":
-        """Every result of ``request`` in order, near-duplicates collapsed.
+    def _rank(self, request: SearchRequest, deadline: Deadline) -> "_Ranking":
+        """Every result of ``request`` in order, near-duplicates collapsed, or those found
+        by ``deadline``.
 
         When no article has all the words of the query, the query spelt as the archive
         spells it is searched instead; failing that, the articles with some of the words
         are ranked (the most words first). The notice says which.
         """
         searcher = self.searcher()  # one index version for the whole search
-        strict = self._ranking(searcher, request.q, request)
-        if strict.kept or strict.results is None or not request.q.strip():
+        strict = self._ranking(searcher, request.q, request, deadline)
+        if strict.kept or strict.results is None or not _spellable(request.q, deadline):
             return strict
         # Only words the archive does not have at all are corrected unasked: to the
         # spelling with the fewest edits that finds the most articles with all the words.
-        found = {text: (edits, -_count(searcher, text, request))
+        found = {text: (edits, -_count(searcher, text, request, deadline))
                  for text, edits in spelling.corrections(strict.searcher, request.q, known=1)}
         corrected = min((text for text in found if found[text][1]), key=found.get,
                         default=None)
         if corrected:
-            ranking = self._ranking(searcher, corrected, request)
+            ranking = self._ranking(searcher, corrected, request, deadline)
             ranking.corrected = corrected
             ranking.notice = _sentences(ranking.notice, (
                 f"No article has all of these words; showing results for "
                 f"\N{LEFT DOUBLE QUOTATION MARK}{corrected}"
                 f"\N{RIGHT DOUBLE QUOTATION MARK} instead."))
             return ranking
-        ranking = self._ranking(searcher, request.q, request, match_any=True)
+        ranking = self._ranking(searcher, request.q, request, deadline, match_any=True)
         if ranking.kept:
             ranking.notice = _sentences(ranking.notice, (
                 "No article has all of these words; these have some of them, "
@@ -232,23 +239,27 @@ class Archive:
         return strict
 
     @staticmethod
-    def _ranking(searcher, text: str, request: SearchRequest, match_any: bool = False):
-        """The ranking of the query ``text`` with the filters and sort of ``request``."""
+    def _ranking(searcher, text: str, request: SearchRequest, deadline: Deadline,
+                 match_any: bool = False):
+        """The ranking of the query ``text`` with the filters and sort of ``request``,
+        as far as it got by ``deadline``."""
         parsed = parse_query(text, match_any)
-        query, notice = bound_expansions(parsed.query, searcher.reader())
+        query, notice = bound_expansions(parsed.query, searcher.reader(), deadline)
         ranking = _Ranking(searcher, query, _sentences(parsed.notice, notice))
         if query is wq.NullQuery and request.filters and not text.strip():
             ranking.query = wq.Every()  # browsing by filters alone
         if ranking.query is wq.NullQuery:
             return ranking
-        ranking.results = searcher.search(
-            ranking.query, limit=None, filter=_filters(request),
+        ranking.results, ranking.complete = timed_search(
+            searcher, ranking.query, deadline, limit=None, filter=_filters(request),
             groupedby={name: sorting.FieldFacet(field, maptype=sorting.Count)
                        for name, field in FACETS.items()},
             sortedby=None if request.sort == "relevance" else sorting.MultiFacet([
                 # Dated articles first, then by date.
                 sorting.FieldFacet("dated", reverse=True),
                 sorting.FieldFacet("published", reverse=request.sort == "newest")]))
+        if not ranking.complete:
+            ranking.notice = _sentences(ranking.notice, TOO_SLOW)
         clusters = searcher.reader().column_reader("cluster")
         within_cluster = bool(request.filter_values("cluster"))
         for score, docnum in ranking.results.top_n:
@@ -263,14 +274,16 @@ class Archive:
         """One page of the results of ``request``, best first (or by date), each cluster
         of near-duplicates as one hit, with facet counts over the whole result set."""
         started = time.perf_counter()
-        ranking = self._rank(request)
+        deadline = Deadline(SEARCH_SECONDS)
+        ranking = self._rank(request, deadline)
         result = ResultPage(request, notice=ranking.notice)
         if ranking.results is None:
             return result
         result.total, result.articles = len(ranking.kept), len(ranking.results.top_n)
         result.facets = _facet_values(ranking.results, request)
-        if len(ranking.kept) < SUGGEST_BELOW and request.q.strip() and not ranking.corrected:
-            _suggest(ranking.searcher, result, len(ranking.kept))
+        if (len(ranking.kept) < SUGGEST_BELOW and _spellable(request.q, deadline)
+                and not ranking.corrected):
+            _suggest(ranking.searcher, result, len(ranking.kept), deadline)
         if request.page > MAX_PAGE:
             result.notice = _sentences(result.notice, (
                 f"Only the first {MAX_PAGE} pages are shown; "
@@ -319,7 +332,7 @@ class Archive:
     def export(self, request: SearchRequest) -> tuple[str, Iterator[dict]]:
         """Every result of ``request`` (not just a page) as rows for a researcher, in
         order, near-duplicates collapsed; with the search's notice."""
-        ranking = self._rank(request)
+        ranking = self._rank(request, Deadline(EXPORT_SECONDS))
         rows = (dict(id=stored["id"], date=stored.get("published_iso", ""),
                      source=stored.get("source", ""), section=stored.get("section", ""),
                      byline=stored.get("byline", ""), title=stored.get("title", ""),
@@ -334,7 +347,8 @@ class Archive:
         if stored is None:
             return None
         parsed = parse_query(text) if text else None
-        query = None if parsed is None or parsed.empty else parsed.query
+        query = None if parsed is None or parsed.empty else bound_expansions(
+            parsed.query, self.searcher().reader(), Deadline(SEARCH_SECONDS))[0]
         title_terms = highlight.QueryTerms(query, "title")
         body_terms = highlight.QueryTerms(query, "body")
         body = stored.get("body", "")
@@ -351,17 +365,28 @@ def _other_sources(searcher, stored: dict) -> list[str]:
     return sorted({hit.get("source", "") for hit in members} - {stored.get("source", ""), ""})
 
 
-def _count(searcher, text: str, request: SearchRequest) -> int:
-    """How many articles the query ``text`` finds with the filters of ``request``."""
-    return len(searcher.search(parse_query(text).query, limit=1, filter=_filters(request)))
+def _spellable(text: str, deadline: Deadline) -> bool:
+    """Whether there is time to look for misspellings in ``text``, and it is short
+    enough to have them."""
+    words = text.split()
+    return (0 < len(words) <= SPELL_WORDS and max(map(len, words)) <= SPELL_CHARS
+            and not deadline.passed)
 
 
-def _suggest(searcher, result: ResultPage, found_before: int) -> None:
+def _count(searcher, text: str, request: SearchRequest, deadline: Deadline) -> int:
+    """How many articles the query ``text`` finds with the filters of ``request`` (as
+    far as the search got by ``deadline``)."""
+    query, _ = bound_expansions(parse_query(text).query, searcher.reader(), deadline)
+    return len(timed_search(searcher, query, deadline, limit=1,
+                             filter=_filters(request))[0])
+
+
+def _suggest(searcher, result: ResultPage, found_before: int, deadline: Deadline) -> None:
     """Offer the query with its misspellings corrected, if that finds more articles
     with all the words than the ``found_before``."""
     suggestion = spelling.suggest(searcher, result.request.q)
     if suggestion is None:
         return
-    found = _count(searcher, suggestion, result.request)
+    found = _count(searcher, suggestion, result.request, deadline)
     if found > found_before:
         result.suggestion, result.suggestion_total = suggestion, found
