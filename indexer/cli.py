@@ -146,6 +146,46 @@ def related_command(doc_id, index_dir, text_file, title, date, include_later, li
         click.echo("No related stories.")
 
 
+_CLEAN_LABELS = {"id": "Id", "url": "URL", "date": "Published"}
+
+
+@main.command("clean")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True,
+              help="Print each article as one line of JSON, in the JSON Lines index format.")
+def clean_command(file, as_json):
+    """Print what indexing FILE would store: each article's title, byline, date, text and
+    other fields, as the indexer cleans them (for a saved page, its main text only)."""
+    from .sources import READERS, SourceError, SourceFile, read_articles
+
+    source = SourceFile(file, file)
+    if source.format not in READERS:
+        raise click.ClickException(f"{file}: unsupported file type {source.format or '(none)'}")
+    try:
+        articles, skips = read_articles(source, file.read_bytes())
+    except (SourceError, OSError) as error:
+        raise click.ClickException(f"{file}: {error}") from None
+    for skip in skips:
+        click.echo(f"skipped {skip}", err=True)
+    for number, article in enumerate(articles):
+        record = dict(id=article.id, title=article.title,
+                      date=article.published.isoformat() if article.published else "",
+                      byline=article.byline, section=article.section, source=article.source,
+                      url=article.url, description=article.description, tags=article.tags,
+                      body=article.body)
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        click.echo("\n" if number else "", nl=False)
+        for key, value in record.items():
+            if value and key != "body":
+                value = ", ".join(value) if key == "tags" else value
+                click.echo(f"{_CLEAN_LABELS.get(key, key.capitalize()) + ':':<13}{value}")
+        click.echo(f"\n{article.body}")
+    if not articles:
+        raise click.ClickException(f"{file}: no article in it")
+
+
 def _page_rows(results):
     """The export rows of one page of results, and its notice."""
     return results.notice, ({field: getattr(hit, "published" if field == "date" else field)
