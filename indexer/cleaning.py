@@ -123,6 +123,12 @@ class _Walk:
         self.candidates: list[_Element] = []
         self._walk(soup)
 
+    def by_headline(self) -> list[str]:
+        """The paragraphs just before and after the first ``<h1>``, where pages put the
+        byline and the date."""
+        at = next((i for i, p in enumerate(self.paragraphs) if p.tag == "h1"), None)
+        return [] if at is None else [p.text for p in self.paragraphs[max(at - 5, 0):at + 15]]
+
     def _collect(self, tag: Tag, name: str, attrs: dict) -> None:
         """Note the metadata an element carries."""
         if name == "meta":
@@ -280,7 +286,8 @@ def clean_html(markup: str) -> CleanPage:
                      walk.headings, [source], url)
     page = CleanPage(
         title=title,
-        date=pm.date(ld, meta, walk.times, [url, meta.get("og:url", "")]),
+        date=pm.date(ld, meta, walk.times, [url, meta.get("og:url", "")],
+                     walk.by_headline()),
         byline=pm.first(pm.person(ld.get("author")), pm.not_url(meta.get("author")),
                         pm.not_url(meta.get("article:author")), meta.get("dc.creator"),
                         meta.get("sailthru.author"), meta.get("parsely-author"),

@@ -9,7 +9,7 @@ import re
 
 from bs4 import BeautifulSoup
 
-from .article import clean_line, http_url
+from .article import clean_line, http_url, parse_date
 
 NEWS_TYPES = {"newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle",
               "blogposting", "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
@@ -26,6 +26,17 @@ _NOT_ALNUM = re.compile(r"\W+")
 _URL_DATE = re.compile(
     r"/((?:19|20)\d\d)[/-](0?[1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
     r"[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|\.html?|$)", re.I)
+_URL_DAY = re.compile(r"[/_-]((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
+_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_TEXT_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:{_MONTHS})\.?,?\s+\d{{4}}|"
+    rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{4}}-\d\d-\d\d)\b"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d\d(?:\s*[ap]\.?m\b\.?)?)?", re.I)
+_UPDATED = re.compile(r"updat|modif|edited", re.I)
+# Other meta tags that name a publication date: "sn-post-date", "pub_date", ...
+_DATE_KEY = re.compile(r"(?:pub|post|creat|releas).{0,12}(?:date|time)|"
+                       r"date.{0,3}(?:pub|post|creat|releas)", re.I)
 _BY = re.compile(r"^\s*(?:written\s+|posted\s+)?by[:\s]+", re.I)
 
 
@@ -134,16 +145,31 @@ def _rejoin(raw: str, parts: list[str]) -> str:
 
 
 def url_date(url: str) -> str:
-    """The date in a URL's path (/2019/11/18/, /2019/nov/18/, /2019-11-18-), else ""."""
-    match = _URL_DATE.search(url or "")
+    """The date in a URL's path (/2019/11/18/, /2019/nov/18/, /2019-11-18-, -20191118/),
+    else ""."""
+    match = _URL_DATE.search(url or "") or _URL_DAY.search(url or "")
     return " ".join(match.groups()) if match else ""
 
 
-def date(ld: dict, meta: dict[str, str], candidates: list[str], urls: list[str]) -> str:
-    """The publication date as the page gives it: JSON-LD, then the meta tags, then
-    ``candidates`` (``<time>`` and the like), then a date in one of ``urls``."""
+def text_date(lines: list[str]) -> str:
+    """The first date written out in one of ``lines`` ("November 18, 2019", "18 Nov 2019
+    at 3:45 pm", "2019-11-18") that is not an update's, else ""."""
+    for line in lines:
+        if len(line) <= 120 and not _UPDATED.search(line):
+            match = _TEXT_DATE.search(line)
+            if match and parse_date(match.group()):
+                return match.group()
+    return ""
+
+
+def date(ld: dict, meta: dict[str, str], times: list[str], urls: list[str],
+         lines: list[str]) -> str:
+    """The publication date as the page gives it: JSON-LD, the usual meta tags,
+    ``<time>``, a date in one of ``urls``, a date written in the ``lines`` by the
+    headline, other meta tags that name one, and last the date of an update."""
     return first(text_of(ld.get("datePublished")), *(meta.get(k) for k in DATE_KEYS),
-                 *candidates, text_of(ld.get("dateCreated")), *map(url_date, urls),
+                 *times, text_of(ld.get("dateCreated")), *map(url_date, urls),
+                 text_date(lines), *(v for k, v in meta.items() if _DATE_KEY.search(k)),
                  text_of(ld.get("dateModified")), meta.get("article:modified_time"))
 
 
