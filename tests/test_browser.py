@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bench.corpora import write_jsonl
+from indexer.writing import index_paths
 from live import serve
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -121,6 +123,26 @@ def test_escape_closes_the_suggestions(page, base):
     box.press("Escape")
     assert page.locator("#suggestions").is_hidden()
     assert box.get_attribute("aria-expanded") == "false"
+
+
+def test_a_hostile_title_is_shown_as_text_in_suggestions_and_pages(page, tmp_path):
+    title = "<img src=x onerror=alert(1)>Hostile <script>alert(2)</script>headline"
+    write_jsonl(tmp_path / "a.jsonl", [{"id": "h", "title": title, "url": "javascript:alert(3)",
+                                        "body": "Hostile text <b onclick=alert(4)>here</b>."}])
+    index_paths([tmp_path], tmp_path / "index")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with serve(tmp_path / "index") as address:
+        page.goto(address + "/")
+        page.get_by_role("combobox").press_sequentially("hostile", delay=40)
+        option = page.get_by_role("option", name=re.compile("Hostile"))
+        assert option.inner_text().startswith(title)
+        assert page.locator("#suggestions img, #suggestions script").count() == 0
+        with page.expect_navigation():
+            option.click()
+        assert page.locator("h1").inner_text() == title
+        assert page.get_by_role("link", name="Original page").count() == 0
+    assert dialogs == []
 
 
 def test_filter_by_a_facet_then_remove_it(page, base):
@@ -271,7 +293,7 @@ def test_keyboard_only_reaches_the_search_box_with_a_visible_focus(page, base):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", ["/", "/?q=oil", "/?q=oil&year=1987",
                                   "/articles/japan-us-security-pact.txt?q=security",
-                                  "/?q=zzyzx+qwertyuiop&source=Reuters"])
+                                  "/?q=zzyzx+qwertyuiop&source=Reuters", "/help", "/related"])
 def test_no_serious_accessibility_violations(browser, base, path, scheme):
     context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
     page = context.new_page()
