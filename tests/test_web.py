@@ -295,3 +295,16 @@ def test_no_results_offers_to_remove_each_filter(client):
     assert links["Remove the filter Source: Reuters"] == "/?q=zzyzx&year=1987"
     assert links["Remove the filter Year: 1987"] == "/?q=zzyzx&source=Reuters"
     assert links["Search without any filter"] == "/?q=zzyzx"
+
+
+def test_timeline_keeps_years_without_articles_as_gaps():
+    from indexer.search import FacetValue
+    from webapp.timeline import timeline
+
+    drawn = timeline({"year": [FacetValue("2013", 4), FacetValue("2015", 2, active=True)]})
+    assert [(b.period, b.count, b.height, b.active) for b in drawn.bars] == [
+        ("2013", 4, 90, False), ("2014", 0, 0, False), ("2015", 2, 45, True)]
+    assert drawn.bars[2].x > drawn.bars[1].x > drawn.bars[0].x
+    assert timeline({"year": []}) is None
+    months = timeline({"month": [FacetValue("1987-03", 5)]})
+    assert len(months.bars) == 12 and months.bars[2].name == "March 1987"
