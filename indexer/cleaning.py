@@ -38,12 +38,12 @@ _NEGATIVE = re.compile(
     r"share|sharing|social|related|newsletter|promo|advert|\bads?\b|sponsor|comment|"
     r"subscri|cookie|consent|sidebar|breadcrumb|popup|modal|signup|sign-up|most-?read|"
     r"most-?popular|recommend|trending|outbrain|taboola|paywall|banner|masthead|toolbar|"
-    r"widget|byline|dateline|caption|credit|author|bio\b|tags|skip|footer|header|"
+    r"widget|byline|dateline|timestamp|\bdate\b|caption|credit|author|bio\b|tags|skip|"
+    r"footer|header|"
     r"\bnav|menu|more-?stories|read-?more|read-?next|see-?also|print|disclaimer|"
     r"copyright|hidden|visually-hidden|sr-only|inline-?link|embed|gallery|video|"
-    r"player|follow|donate|teaser|pagination|pager|\bcard|\blist-?item", re.I)
-_POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|blog|chapter",
-                       re.I)
+    r"player|follow|donate|teaser|pagination|pager|\bcard|\blist-?item")
+_POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|blog|chapter")
 _NEGATIVE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "dialog",
                    "alert", "alertdialog", "menu", "menubar", "search", "toolbar", "tablist"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -57,7 +57,30 @@ _STOCK = re.compile(
     r"(updated|corrected).*|copyright.*|all rights reserved.*|©.*|story continues.*|"
     r"continue reading.*|recommended.*|watch:?.*|listen:?.*|also read.*|"
     r"(getty|ap|afp|reuters) images?\W*)$", re.I)
+_BYLINE = re.compile(r"(?i:by)\s+[^\W\d_][^.!?]{0,60}$")
 STOCK_MAX = 120  # longest paragraph checked against the stock phrases
+
+
+MAX_MARKUP = 1_000_000
+_CODE_START = re.compile(r"<(script|style)\b[^>]*>|<!--", re.I)
+_CODE_END = {"script": re.compile(r"</script\s*>", re.I),
+             "style": re.compile(r"</style\s*>", re.I), None: re.compile("-->")}
+
+
+def _without_code(markup: str) -> str:
+    """``markup`` without comments, styles and scripts other than JSON-LD, cut the way
+    an HTML parser ends them (the first closing tag; an unclosed one runs to the end).
+    Linear in the length of the page, however many are left unclosed."""
+    kept, at = [], 0
+    while match := _CODE_START.search(markup, at):
+        kept.append(markup[at:match.start()])
+        name = match.group(1) and match.group(1).lower()
+        end = _CODE_END[name].search(markup, match.end())
+        at = end.end() if end else len(markup)
+        if name == "script" and "ld+json" in match.group().lower():
+            kept.append(markup[match.start():at])
+    kept.append(markup[at:])
+    return "".join(kept)
 
 
 @dataclass
@@ -165,9 +188,10 @@ class _Walk:
         parts: list[str] = []
         link_chars = 0
         root = self.root = _Element(soup, None, 0, "", True)
-        # Each frame: the element, its children left to walk, the innermost block it is
-        # in, the innermost boilerplate element, whether inside a link.
-        stack = [(root, iter(soup.contents), root, None, False)]
+        # Each frame: the innermost element with a record of its own (blocks and
+        # boilerplate), the children left to walk, the innermost block, the innermost
+        # boilerplate element, whether inside a link, whether the frame owns the record.
+        stack = [(root, iter(soup.contents), root, None, False, True)]
 
         def flush(block: _Element, noise, at: int) -> None:
             nonlocal link_chars
@@ -184,20 +208,22 @@ class _Walk:
             link_chars = 0
 
         while stack:
-            element, children, block, noise, in_link = stack[-1]
+            element, children, block, noise, in_link, owner = stack[-1]
             child = next(children, None)
             if child is None:
                 stack.pop()
-                if element.block:
-                    flush(element, noise, position)
-                position += 1
-                element.end = position
-                if element.parent is not None:
-                    element.parent.chars += element.chars
-                    element.parent.link_chars += element.link_chars
+                if owner:
+                    if element.block:
+                        flush(element, noise, position)
+                    position += 1
+                    element.end = position
+                    if element.parent is not None:
+                        element.parent.chars += element.chars
+                        element.parent.link_chars += element.link_chars
                 continue
-            if isinstance(child, NavigableString):
-                if not isinstance(child, PreformattedString):
+            if type(child) is not Tag:
+                if isinstance(child, NavigableString) and \
+                        not isinstance(child, PreformattedString):
                     parts.append(child)
                     size = len(child.strip())
                     element.chars += size
@@ -205,31 +231,36 @@ class _Walk:
                         element.link_chars += size
                         link_chars += size
                 continue
-            if not isinstance(child, Tag):
-                continue
             name, attrs = child.name, child.attrs
-            self._collect(child, name, attrs)
+            if name in _METADATA_TAGS or (attrs and (
+                    "itemprop" in attrs or "rel" in attrs
+                    or ("class" in attrs and _is_byline(attrs["class"])))):
+                self._collect(child, name, attrs)
             if name in SKIP_TAGS:
                 continue
             if name == "br":
                 flush(block, noise, position)
                 continue
-            if attrs.get("hidden") is not None or _HIDDEN_STYLE.search(attrs.get("style") or ""):
-                continue
-            hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+            hints = ""
+            is_noise = name in FURNITURE_TAGS
+            if attrs:
+                if "hidden" in attrs or ("style" in attrs and _HIDDEN_STYLE.search(attrs["style"])):
+                    continue
+                hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+                is_noise = (is_noise or _is_noise(hints)
+                            or (attrs.get("role") or "").lower() in _NEGATIVE_ROLES
+                            or attrs.get("aria-hidden") == "true")
             is_block = name in BLOCK_TAGS
+            link = in_link or name == "a"
+            if not (is_block or is_noise):
+                stack.append((element, iter(child.contents), block, noise, link, False))
+                continue
             if is_block:
                 flush(block, noise, position)
             position += 1
             new = _Element(child, element, position, hints, is_block)
-            if (name in FURNITURE_TAGS or _is_noise(hints)
-                    or (attrs.get("role") or "").lower() in _NEGATIVE_ROLES
-                    or attrs.get("aria-hidden") == "true"):
-                child_noise = new
-            else:
-                child_noise = noise
-            stack.append((new, iter(child.contents), new if is_block else block, child_noise,
-                          in_link or name == "a"))
+            stack.append((new, iter(child.contents), new if is_block else block,
+                          new if is_noise else noise, link, True))
         flush(root, None, position)
 
     def _score(self, block: _Element, text: str) -> None:
@@ -247,12 +278,22 @@ class _Walk:
             ancestor = ancestor.parent
 
 
+_METADATA_TAGS = {"meta", "script", "title", "link", "html", "time"}
 _PARAGRAPH_TAGS = {"p", "pre", "td", "blockquote", "li", "h2", "h3", "h4", "h5", "h6", "dd"}
 
 
 @lru_cache(maxsize=4096)
 def _is_noise(hints: str) -> bool:
-    return bool(_NEGATIVE.search(hints)) and not _POSITIVE.search(hints)
+    """Whether class and id name boilerplate: a negative word and no positive one, or a
+    name that ends in a negative word ("story-byline", "article__share")."""
+    hints = hints.lower()
+    if not _NEGATIVE.search(hints):
+        return False
+    return not _POSITIVE.search(hints) or any(
+        _NEGATIVE.search(_LAST_PART.split(name)[-1]) for name in hints.split())
+
+
+_LAST_PART = re.compile(r"[-_]+")
 
 
 @lru_cache(maxsize=4096)
@@ -262,7 +303,7 @@ def _is_byline(classes: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _hint_weight(hints: str, name: str) -> float:
-    weight = 1.0
+    hints, weight = hints.lower(), 1.0
     if name in ("article", "main") or _POSITIVE.search(hints):
         weight *= 1.25
     if _NEGATIVE.search(hints):
@@ -271,7 +312,13 @@ def _hint_weight(hints: str, name: str) -> float:
 
 
 def clean_html(markup: str) -> CleanPage:
-    """Extract the article text and metadata from one HTML page."""
+    """Extract the article text and metadata from one HTML page.
+
+    Comments, scripts (but JSON-LD) and styles are cut out before parsing, and of what is
+    left only the first MAX_MARKUP characters are read, so that time is bounded on any
+    page: a real article page is far smaller.
+    """
+    markup = _without_code(markup)[:MAX_MARKUP]
     soup = BeautifulSoup(markup, "lxml", multi_valued_attributes=None)
     walk = _Walk(soup)
     meta = walk.meta
@@ -364,8 +411,8 @@ def _main_text(walk: _Walk, title: str) -> str:
                 noise.chars < 0.4 * holder.chars:
             continue
         text = paragraph.text
-        if text == title or paragraph.links > 0.5 or \
-                (len(text) <= STOCK_MAX and _STOCK.match(text)):
+        if text == title or paragraph.links > 0.5 or (len(text) <= STOCK_MAX and (
+                _STOCK.match(text) or _BYLINE.match(text) or pm.is_date_line(text))):
             continue
         kept.append(text)
     return "\n\n".join(kept)

@@ -162,6 +162,13 @@ def text_date(lines: list[str]) -> str:
     return ""
 
 
+def is_date_line(text: str) -> bool:
+    """Whether ``text`` is a date and at most three other words ("Published Nov. 20,
+    2019 6:02 AM EST")."""
+    match = _TEXT_DATE.search(text)
+    return bool(match) and len((text[:match.start()] + text[match.end():]).split()) <= 3
+
+
 def date(ld: dict, meta: dict[str, str], times: list[str], urls: list[str],
          lines: list[str]) -> str:
     """The publication date as the page gives it: JSON-LD, the usual meta tags,
