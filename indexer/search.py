@@ -192,14 +192,15 @@ class Archive:
         local = self._local
         generation = live_generation(self.index_dir)
         current = getattr(local, "searcher", None)
-        if current is not None and local.generation == generation:
-            refreshed = current.refresh()
-        else:
-            if current is not None:
-                current.close()
-            refreshed = open_live(self.index_dir).searcher(weighting=BM25F())
-        local.searcher, local.generation = refreshed, generation
-        return refreshed
+        if current is not None and local.generation == generation and current.up_to_date():
+            return current
+        # Opened anew, not refresh()ed: a refreshed searcher reuses the reader of a
+        # segment that is still there, missing deletions committed to it since.
+        if current is not None:
+            current.close()
+        local.searcher = open_live(self.index_dir).searcher(weighting=BM25F())
+        local.generation = generation
+        return local.searcher
 
     def count(self) -> int:
         return self.searcher().doc_count()
