@@ -13,7 +13,7 @@ from whoosh import collectors
 from whoosh.reading import IndexReader
 
 CHECK_EVERY = 512  # index words read between two looks at the clock
-MIN_COLLECT_SECONDS = 0.05  # what a search is given to collect even when late
+LATE_SHARE = 0.1  # of its time, what a search is given to collect even when late
 
 
 class TooSlow(Exception):
@@ -73,9 +73,9 @@ class _Until(collectors.WrappingCollector):
 
 def timed_search(searcher, query, deadline: Deadline, filter=None, **options):
     """``searcher.search(query, filter=filter, **options)``, stopped at ``deadline``
-    (or after MIN_COLLECT_SECONDS, if later): (results, True if every match was
+    (or after LATE_SHARE of its time, if later): (results, True if every match was
     collected)."""
-    end = max(deadline.end, time.monotonic() + MIN_COLLECT_SECONDS)
+    end = max(deadline.end, time.monotonic() + LATE_SHARE * deadline.seconds)
     collector = _Until(searcher.collector(**options), end)
     if filter is not None:
         collector = collectors.FilterCollector(collector, filter)

@@ -180,11 +180,15 @@ class Archive:
     """Searches the index in ``index_dir``, reopening it when a new version is live.
 
     Each thread keeps its own searcher, refreshed before each use when the index has
-    changed on disk (a new commit, or a rebuild swapped in).
+    changed on disk (a new commit, or a rebuild swapped in). A search stops looking for
+    results after ``search_seconds`` (an export after ``export_seconds``) and shows
+    those it found, with a notice.
     """
 
-    def __init__(self, index_dir):
+    def __init__(self, index_dir, search_seconds: float = SEARCH_SECONDS,
+                 export_seconds: float = EXPORT_SECONDS):
         self.index_dir = Path(index_dir)
+        self.search_seconds, self.export_seconds = search_seconds, export_seconds
         self._local = threading.local()
 
     def searcher(self):
@@ -275,7 +279,7 @@ class Archive:
         """One page of the results of ``request``, best first (or by date), each cluster
         of near-duplicates as one hit, with facet counts over the whole result set."""
         started = time.perf_counter()
-        deadline = Deadline(SEARCH_SECONDS)
+        deadline = Deadline(self.search_seconds)
         ranking = self._rank(request, deadline)
         result = ResultPage(request, notice=ranking.notice)
         if ranking.results is None:
@@ -333,7 +337,7 @@ class Archive:
     def export(self, request: SearchRequest) -> tuple[str, Iterator[dict]]:
         """Every result of ``request`` (not just a page) as rows for a researcher, in
         order, near-duplicates collapsed; with the search's notice."""
-        ranking = self._rank(request, Deadline(EXPORT_SECONDS))
+        ranking = self._rank(request, Deadline(self.export_seconds))
         rows = (dict(id=stored["id"], date=stored.get("published_iso", ""),
                      source=stored.get("source", ""), section=stored.get("section", ""),
                      byline=stored.get("byline", ""), title=stored.get("title", ""),
@@ -349,7 +353,7 @@ class Archive:
             return None
         parsed = parse_query(text) if text else None
         query = None if parsed is None or parsed.empty else bound_expansions(
-            parsed.query, self.searcher().reader(), Deadline(SEARCH_SECONDS))[0]
+            parsed.query, self.searcher().reader(), Deadline(self.search_seconds))[0]
         title_terms = highlight.QueryTerms(query, "title")
         body_terms = highlight.QueryTerms(query, "body")
         body = stored.get("body", "")

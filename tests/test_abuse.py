@@ -1,0 +1,139 @@
+"""Abusive queries: each gets a bounded answer with a clear note, never an error, and the
+server keeps answering others meanwhile."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from bench.load import ABUSIVE, ABUSIVE_ARGS, Server, mix, run_load
+from indexer.query import MAX_QUERY_CHARS
+from indexer.request import MAX_PAGE, MAX_PAGE_SIZE, SearchRequest
+from indexer.search import TOO_SLOW, Archive
+from webapp import create_app
+
+from conftest import search
+
+# Beyond the load test's abusive queries: patterns and ranges that would read the whole
+# word list, absurd boosts and slops, operators alone, and text from other languages
+# of attack.
+QUERIES = ABUSIVE + [
+    "[a TO z]", "title:[a TO z] OR body:[0 TO 9]", "*zzq", "*q*z*", "a* b* c* d* e* f*",
+    "oil^1000000", "oil^-1", "oil^nan", "oil~99", "oil~-1", '"oil prices"~999999',
+    "date:>9999", "date:[* TO *]", "-*", "-oil", "NOT oil", "*:*", "title:title:oil",
+    "\x00oil\x00", "\u202eoil", "\U0001f6e2 oil", "\ud800 oil", "oil" + "\u0301" * 500,
+    "' OR 1=1 --", "<script>alert(1)</script>", "{{7*7}}", "%s%n%x", "oil " * 400,
+    "~", "^", ":", "title:", "(", ")", '""', "AND", "oil OR", "\n\t\r",
+]
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    return create_app(index_dir).test_client()
+
+
+def one_line(text: str) -> bool:
+    return "\n" not in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_an_abusive_query_gets_a_bounded_page_of_results_and_a_one_line_note(archive, query):
+    results = search(archive, query)
+    assert len(results.hits) <= results.request.size
+    assert results.total <= archive.count()
+    assert one_line(results.notice)
+    for hit in results.hits:
+        assert hit.title_html.count("<mark>") == hit.title_html.count("</mark>")
+        assert hit.snippet_html.count("<mark>") == hit.snippet_html.count("</mark>")
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_an_abusive_query_gets_a_page_and_an_api_answer_never_a_server_error(client, query):
+    args = urllib.parse.urlencode({"q": query.replace("\ud800", "")})
+    page = client.get(f"/?{args}")
+    assert page.status_code == 200
+    assert BeautifulSoup(page.get_data(as_text=True), "lxml").find("input", {"name": "q"})
+    answer = client.get(f"/api/search?{args}")
+    assert answer.status_code == 200
+    data = answer.get_json()
+    assert len(data["hits"]) <= data["page_size"] and one_line(data["notice"])
+
+
+@pytest.mark.parametrize("args", ABUSIVE_ARGS)
+def test_abusive_arguments_are_bounded_on_the_page_and_clear_errors_in_the_api(client, args):
+    page = client.get(f"/?{args}")
+    assert page.status_code == 200
+    answer = client.get(f"/api/search?{args}")
+    data = answer.get_json()
+    if answer.status_code == 400:
+        assert one_line(data["error"]) and data["error"]
+    else:
+        assert answer.status_code == 200
+        assert 1 <= data["page"] and 1 <= data["page_size"] <= MAX_PAGE_SIZE
+        assert len(data["hits"]) <= data["page_size"]
+
+
+@pytest.mark.parametrize("args, error", [
+    ("q=oil&size=-5", "size must be at least 1, not -5"),
+    ("q=oil&page=0", "page must be at least 1, not 0"),
+    ("q=oil&page=abc", "page must be a whole number, not 'abc'"),
+    ("q=oil&sort=sideways", "sort must be one of relevance, newest, oldest, not 'sideways'"),
+])
+def test_the_api_names_the_bad_argument(client, args, error):
+    answer = client.get(f"/api/search?{args}")
+    assert (answer.status_code, answer.get_json()) == (400, {"error": error})
+
+
+def test_huge_pages_and_sizes_are_lowered_to_their_bounds(client):
+    data = client.get("/api/search?q=oil&page=1000000000&size=1000000000000").get_json()
+    assert data["page_size"] == MAX_PAGE_SIZE and data["hits"] == []
+    assert f"Only the first {MAX_PAGE} pages are shown" in data["notice"]
+    assert client.get("/api/search?q=oil&frobnicate=1").get_json()["total"] == \
+        client.get("/api/search?q=oil").get_json()["total"]
+
+
+def test_query_strings_that_are_not_utf8_keep_the_bad_bytes_escaped(client):
+    answer = client.get("/api/search?q=oil%ff%fe+prices")
+    assert answer.status_code == 200
+    assert answer.get_json()["query"] == "oil%FF%FE prices"
+    assert client.get("/?q=%ff%fe%fd").status_code == 200
+
+
+def test_a_long_query_is_cut_with_a_note(archive):
+    results = search(archive, "oil " * 5000)
+    assert results.notice.startswith(f"The query was cut to its first {MAX_QUERY_CHARS}")
+    assert results.total == search(archive, "oil").total
+
+
+def test_a_search_out_of_time_shows_what_it_found_with_a_note(index_dir):
+    hurried = Archive(index_dir, search_seconds=0)
+    results = hurried.search(SearchRequest(q="oil"))
+    assert results.notice == TOO_SLOW
+    assert results.total < search(Archive(index_dir), "oil").total
+    notice, rows = Archive(index_dir, export_seconds=0).export(SearchRequest(q="oil"))
+    assert notice == TOO_SLOW and list(rows) == []
+
+
+def test_a_pattern_whose_look_up_runs_out_of_time_is_left_out_with_a_note(index_dir):
+    results = Archive(index_dir, search_seconds=0).search(SearchRequest(q="*zzq oil"))
+    assert results.notice.startswith(
+        "Looking up the words '*zzq' stands for took too long, so it was left out")
+
+
+def test_a_word_range_standing_for_too_many_words_is_left_out(archive):
+    results = search(archive, "[a TO z] cocoa")
+    assert results.notice == ("'[a TO z]' matches too many words (over 500), so it was "
+                              "left out: make it longer.")
+    assert results.total == search(archive, "cocoa").total
+
+
+def test_the_server_answers_abusive_and_normal_queries_at_once_without_a_server_error(
+        index_dir):
+    with Server(index_dir, threads=4) as server:
+        stats = run_load(server.url, mix(), clients=6, seconds=4, max_requests=400)
+    assert stats.requests > 0 and not stats.failures
+    assert stats.server_errors == 0, stats.report()
+    assert set(stats.statuses) <= {200, 400}, stats.statuses
+    assert stats.latencies["normal"] and stats.latencies["abusive"]
