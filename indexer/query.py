@@ -114,10 +114,12 @@ def _drop_open(text: str, count: int) -> str:
 
 def _refine(query: wq.Query, notices: list[str]) -> wq.Query:
     """Collect the notes and errors that parts of the query carry (dropping the parts in
-    error), drop stop words outside phrases, and bound fuzzy words to two edits after a
-    first letter that must match."""
+    error), read a lone ``-word`` as ``NOT word``, drop stop words outside phrases, and
+    bound fuzzy words to two edits after a first letter that must match."""
 
     def visit(q):
+        if isinstance(q, wq.AndNot) and isinstance(q.a, wq.And) and not q.a.subqueries:
+            return wq.Not(q.b)  # "-word" alone means what "NOT word" does
         if isinstance(q, wq.Term) and q.fieldname in _EXACT and q.text in STOP_WORDS:
             return wq.NullQuery  # a stop word alone, outside a phrase, is no requirement
         if getattr(q, "error", None):

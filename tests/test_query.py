@@ -45,6 +45,9 @@ def ids(archive, query: str) -> list[str]:
     ("security OR budget", ["s1", "s2", "s3", "s5"]),  # "securities" stems alike
     ("pact NOT trade", ["s2"]),
     ("pact -trade", ["s2"]),
+    ("-pact", ["s1", "s4", "s5"]),                     # a lone minus is a lone NOT
+    ("NOT pact -budget", ["s4", "s5"]),
+    ("title:[pact TO pacz]", ["s2", "s3"]),            # a range of words
     ("(budget OR fishing) agreement", ["s4"]),
     ('"security pact"', ["s2"]),                      # in order, as written
     ('"pact security"', []),
@@ -83,6 +86,13 @@ def test_a_prefix_that_stands_for_too_many_words_is_left_out_with_a_notice(tmp_p
     assert [h.id for h in search(archive, "zed000*").hits] == ["m"]
     assert "too many words" in search(archive, "*ed*").notice
     assert search(archive, "*").total == 1  # a lone star is every article
+
+
+def test_the_words_a_pattern_stands_for_are_highlighted(archive):
+    marked = {hit.id: hit.snippet_html for hit in search(archive, "securit*").hits}
+    assert "<mark>securities</mark>" in marked["s5"] and "<mark>security</mark>" in marked["s2"]
+    assert search(archive, "goverment~").hits[0].title_html == (
+        "<mark>Government</mark> budget passes")
 
 
 @pytest.mark.parametrize("text, notice", [
