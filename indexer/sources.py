@@ -156,7 +156,7 @@ def _read_jsonl(source: SourceFile, text: str):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_hook=_whole_characters)
         except ValueError as error:
             yield where, f"not valid JSON ({error.msg})"
             continue
@@ -164,6 +164,19 @@ def _read_jsonl(source: SourceFile, text: str):
             yield where, "not a JSON object"
             continue
         yield where, _record_article(record, source, number)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(record: dict) -> dict:
+    """``record`` with the halves of characters that JSON escapes can write (and no text
+    can hold) replaced by U+FFFD, in its strings and lists of strings."""
+    def whole(value):
+        if isinstance(value, str):
+            return _SURROGATE.sub("\ufffd", value)
+        return [whole(v) for v in value] if isinstance(value, list) else value
+    return {key: whole(value) for key, value in record.items()}
 
 
 def _record_article(record: dict, source: SourceFile, number: int) -> Article:
