@@ -14,7 +14,7 @@ from .schema import EXACT
 MAX_TEXT = 200  # longer input is not a query being typed: no suggestions
 MIN_PREFIX = 2  # letters of the last word before it is completed
 SCAN = 3000  # words under a prefix looked at, in alphabetical order
-CANDIDATES = 40  # the most frequent of those, counted against the words before them
+CANDIDATES = 20  # the most frequent of those, counted against the words before them
 _TAIL = re.compile(r"(\w+)$")
 _SYNTAX = re.compile(r"\w+:|\b(?:AND|OR|NOT|TO)\b")  # field names and operators
 
@@ -42,6 +42,23 @@ def _context(words: list[str]):
                    for w in words])
 
 
+def _together(reader, word: str, frequency: int, docs: list[int]) -> int:
+    """How many of the articles ``docs`` (ascending) have ``word``: by walking the
+    shorter of the two lists, skipping through the other's postings."""
+    postings = reader.postings("body_exact", word)
+    if frequency <= len(docs):
+        wanted = set(docs)
+        return sum(1 for doc in postings.all_ids() if doc in wanted)
+    count = 0
+    for doc in docs:
+        if postings.id() < doc:
+            postings.skip_to(doc)
+        if not postings.is_active():
+            break
+        count += postings.id() == doc
+    return count
+
+
 def _completions(searcher, head: str, context: list[str], prefix: str, limit: int):
     """``head`` followed by the words beginning ``prefix`` that the most articles have
     together with the ``context`` words."""
@@ -50,19 +67,18 @@ def _completions(searcher, head: str, context: list[str], prefix: str, limit: in
     frequent = sorted(((info.doc_frequency(), text.decode("utf-8")) for text, info in scanned),
                       reverse=True)[:CANDIDATES]
     if context:
-        with_context = set(searcher.docs_for_query(_context(context)))
-        frequent = sorted(((len(with_context.intersection(
-            reader.postings("body_exact", word).all_ids())), word) for _, word in frequent),
-            reverse=True)
-    return [Suggestion(head + word, "query") for count, word in frequent[:limit] if count]
+        docs = sorted(searcher.docs_for_query(_context(context)))
+        frequent = sorted(((_together(reader, word, count, docs), word)
+                           for count, word in frequent), reverse=True)
+    return [(head + word, word) for count, word in frequent[:limit] if count]
 
 
-def _titles(searcher, context: list[str], prefix: str, limit: int):
+def _titles(searcher, context: list[str], words: list[str], limit: int):
     """Titles (one of each) of the best articles whose title has the ``context`` words
-    and a word beginning ``prefix``."""
+    and, when there are ``words``, one of them."""
     terms = [wq.Term("title_exact", w) for w in context]
-    if prefix:
-        terms.append(wq.Prefix("title_exact", prefix))
+    if words:
+        terms.append(wq.Or([wq.Term("title_exact", w) for w in words]))
     if not terms:
         return []
     seen, found = set(), []
@@ -76,7 +92,7 @@ def _titles(searcher, context: list[str], prefix: str, limit: int):
 
 def suggest(searcher, text: str, words: int = 6, titles: int = 4) -> list[Suggestion]:
     """Completions of the last word of ``text`` (unless it ends with a space), then
-    titles of articles matching it, for a search box."""
+    titles of articles with the words before it and one of the completions."""
     if not text.strip() or len(text) > MAX_TEXT:
         return []
     tail = _TAIL.search(text)
@@ -84,5 +100,8 @@ def suggest(searcher, text: str, words: int = 6, titles: int = 4) -> list[Sugges
     prefix = typed[-1] if len(typed) == 1 and len(typed[0]) >= MIN_PREFIX else ""
     head = text[:tail.start()] if tail else text
     context = _words(head)
-    found = _completions(searcher, head, context, prefix, words) if prefix else []
-    return found + _titles(searcher, context, prefix, titles)
+    if not prefix:
+        return _titles(searcher, context, [], titles)
+    completed = _completions(searcher, head, context, prefix, words)
+    return ([Suggestion(text, "query") for text, _ in completed]
+            + _titles(searcher, context, [word for _, word in completed], titles))
