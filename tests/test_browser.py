@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bench.corpora import write_jsonl
+from bench.load import Server
 from indexer.writing import index_paths
-from live import serve
 
 playwright = pytest.importorskip("playwright.sync_api")
 axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -30,8 +30,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 
 @pytest.fixture(scope="module")
 def base(index_dir):
-    with serve(index_dir) as address:
-        yield address
+    with Server(index_dir) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +131,8 @@ def test_a_hostile_title_is_shown_as_text_in_suggestions_and_pages(page, tmp_pat
     index_paths([tmp_path], tmp_path / "index")
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    with serve(tmp_path / "index") as address:
-        page.goto(address + "/")
+    with Server(tmp_path / "index") as server:
+        page.goto(server.url + "/")
         page.get_by_role("combobox").press_sequentially("hostile", delay=40)
         option = page.get_by_role("option", name=re.compile("Hostile"))
         assert option.inner_text().startswith(title)
