@@ -68,8 +68,10 @@ def create_app(index_dir=None) -> Flask:
     @app.errorhandler(IndexMissing)
     def index_missing(error):
         # The message names no path: the server's directories are its own business.
-        response = error_page(503, "No index yet", "The archive cannot be searched yet: "
-                              "run `morgue index` on the server, then reload.")
+        response = error_page(503, "No index yet", "The archive cannot be searched yet. "
+                              "If it is being indexed, this page works as soon as that is "
+                              "done: reload in a minute. Otherwise run `morgue index` on "
+                              "the server, then reload.")
         response.headers["Retry-After"] = "60"
         return response
 

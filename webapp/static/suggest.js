@@ -18,6 +18,7 @@
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", list.id);
   input.setAttribute("aria-expanded", "false");
+  input.setAttribute("aria-describedby", "q-hint");
 
   function close() {
     list.hidden = true;
