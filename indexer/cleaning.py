@@ -15,14 +15,20 @@ gives one.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import (BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag,
+                 XMLParsedAsHTMLWarning)
 from bs4.element import PreformattedString
 
 from . import pagemeta as pm
 from .article import clean_line, clean_text, http_url
+
+# Saved pages are read as HTML whatever they look like.
+warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
 # Never text: their subtrees are not walked.
 SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
@@ -56,9 +62,13 @@ _STOCK = re.compile(
     r"(image|photo|video) (credit|courtesy).*|this (story|article) (has been|was) "
     r"(updated|corrected).*|copyright.*|all rights reserved.*|©.*|story continues.*|"
     r"continue reading.*|recommended.*|watch:?.*|listen:?.*|also read.*|"
+    r"follow .{0,80}\b(facebook|twitter|instagram|linkedin|newsletter)\b.*|"
     r"(getty|ap|afp|reuters) images?\W*)$", re.I)
 _BYLINE = re.compile(r"(?i:by)\s+[^\W\d_][^.!?]{0,60}$")
 STOCK_MAX = 120  # longest paragraph checked against the stock phrases
+# A photo caption ends with its credit: "... (credit: NASA)", "... (Photo: AP)".
+_CAPTION = re.compile(r"\((photo(graph)?s?|images?|pictures?|credits?|fotos?)\s*"
+                      r"(credit|by|courtesy)?\s*:[^()]*\)$", re.I)
 
 
 MAX_MARKUP = 1_000_000
@@ -338,7 +348,7 @@ def clean_html(markup: str) -> CleanPage:
         byline=pm.first(pm.person(ld.get("author")), pm.not_url(meta.get("author")),
                         pm.not_url(meta.get("article:author")), meta.get("dc.creator"),
                         meta.get("sailthru.author"), meta.get("parsely-author"),
-                        *(pm.byline(t.get_text(" ")) for t in walk.bylines)),
+                        *(pm.byline(_first_line(t)) for t in walk.bylines)),
         section=pm.first(pm.text_of(ld.get("articleSection")), meta.get("article:section"),
                          meta.get("section"), meta.get("parsely-section")),
         source=source,
@@ -356,6 +366,21 @@ def clean_html(markup: str) -> CleanPage:
         body = ld_body
     page.body = body
     return page
+
+
+def _first_line(tag: Tag) -> str:
+    """The text of ``tag`` up to its first line break or block that follows some text
+    (a byline's names, not the date or the agency on the next line)."""
+    parts: list[str] = []
+    for node in tag.descendants:
+        if isinstance(node, Tag):
+            if (node.name == "br" or node.name in BLOCK_TAGS) and "".join(parts).strip():
+                break
+        elif not isinstance(node, PreformattedString) and node.parent.name not in SKIP_TAGS:
+            parts.append(node)
+            if sum(map(len, parts)) > 200:
+                break
+    return "".join(parts)
 
 
 def _best(walk: _Walk) -> list[_Element]:
@@ -411,8 +436,9 @@ def _main_text(walk: _Walk, title: str) -> str:
                 noise.chars < 0.4 * holder.chars:
             continue
         text = paragraph.text
-        if text == title or paragraph.links > 0.5 or (len(text) <= STOCK_MAX and (
-                _STOCK.match(text) or _BYLINE.match(text) or pm.is_date_line(text))):
+        if text == title or paragraph.links > 0.5 or _CAPTION.search(text) or (
+                len(text) <= STOCK_MAX and (_STOCK.match(text) or _BYLINE.match(text)
+                                            or pm.is_date_line(text))):
             continue
         kept.append(text)
     return "\n\n".join(kept)

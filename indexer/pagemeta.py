@@ -99,7 +99,7 @@ def not_url(value) -> str:
 
 
 def byline(text: str) -> str:
-    """A visible byline's names, without a leading "By" and what follows a line break."""
+    """A visible byline's names, without a leading "By"."""
     text = clean_line(_BY.sub("", text))
     return text if 0 < len(text) < 100 else ""
 

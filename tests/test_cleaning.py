@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
 
 from indexer.article import parse_date
-from indexer.cleaning import clean_html
+from indexer.cleaning import MAX_MARKUP, clean_html
 from indexer.decoding import DecodeError, decode
 
 from conftest import FIXTURES, ROOT
 
+CLEAN = FIXTURES / "clean"
+
 
 def clean_file(name: str):
     return clean_html(decode((FIXTURES / "pages" / name).read_bytes(), is_html=True))
+
+
+def morgue_clean(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "indexer.cli", "clean", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize("name, title, published, byline, body_start", [
@@ -26,7 +37,7 @@ def clean_file(name: str):
      "Two United States service members have been killed in a helicopter crash in "
      "Afghanistan, the US military said in a statement on Wednesday."),
     ("e7994d550087.html", "UK Tories under fire for Twitter name switch during debate",
-     "2019-11-20T06:01:44-05:00", "DANICA KIRKA and JILL LAWLESS Associated Press",
+     "2019-11-20T06:01:44-05:00", "DANICA KIRKA and JILL LAWLESS",
      "LONDON (AP) — Britain's Conservative Party was accused Wednesday"),
     ("bc13ff87b263.html", "Major WeWork layoffs to begin today",
      "2019-11-18T17:02:02+00:00", "Kevin Rebong",
@@ -161,3 +172,228 @@ def test_real_latin1_story_without_declaration_decodes():
     if not path.exists():
         pytest.skip(f"{path} is not there")
     assert "a £15.8m signing from Parma" in decode(path.read_bytes())
+
+
+# Real pages (tests/fixtures/clean, from the zyte-extraction corpus): the title and date
+# as the page shows them, the body's first and last sentences from the corpus's
+# hand-checked text.
+@pytest.mark.parametrize("name, title, day, byline, first, last", [
+    ("04a6711caa7c", "Republicans Are Following Trump to Nowhere", "2019-11-19",
+     "Jamelle Bouie",
+     "Americans have gone to the polls four times this month to vote in major, statewide "
+     "races.",
+     "under the guise of making America great again."),
+    ("0d46122928b6", "Nadal keeps Spain alive against Russia in Davis Cup Finals",
+     "2019-11-19", "Associated Press",
+     "MADRID — Rafael Nadal kept Spain’s hopes alive, then Marcel Granollers",
+     "Colombia had lost to Belgium on Monday."),
+    ("359fee228518",
+     "The First Map of Saturn's Moon Titan Just Revealed Some Tantalising Features",
+     "2019-11-19", "Reuters",
+     "WASHINGTON (Reuters) - Scientists on Monday unveiled the first global geological map",
+     "(Reporting by Will Dunham; Editing by Tom Brown)"),
+    ("5f03fc173ebc", "Meal Prep for A Little More Obsessed", "2018-10-07", "Beachbody",
+     "If you’ve done 80 Day Obsession with Autumn Calabrese,",
+     "Portion Fix Containers: 1 tsp."),
+    ("c00962aabe7b", "Seeking a bigger role for a big rocket", "2019-11-18", "Jeff Foust",
+     "Earlier this month, NASA announced the newest milestone in the development",
+     "should also include revisiting SLS and Orion themselves."),
+    ("d90bda7ed14d", "Amnesty. More than 100 protesters killed in Iran unrest", "2019-11-20",
+     "", "PanARMENIAN.Net - Verified video footage, eyewitness testimony",
+     "snipers have also shot into crowds of people from rooftops and, in one case, a "
+     "helicopter."),
+])
+def test_real_pages_give_headline_date_byline_and_the_whole_article(name, title, day, byline,
+                                                                    first, last):
+    page = clean_html(decode(gzip.decompress((CLEAN / f"{name}.html.gz").read_bytes()),
+                             is_html=True))
+    assert page.title == title
+    assert parse_date(page.date).date().isoformat() == day
+    assert page.byline == byline
+    assert first in page.body.split("\n\n")[0]
+    assert last in page.body
+
+
+def test_an_article_split_into_columns_is_kept_whole_without_the_site_furniture():
+    page = clean_html(decode(gzip.decompress((CLEAN / "04a6711caa7c.html.gz").read_bytes()),
+                             is_html=True))
+    for sentence in ("In each case, President Trump tied himself to the outcome.",
+                     "Trump thought voters would repudiate impeachment and vindicate him.",
+                     "I don’t see the downside."):
+        assert sentence in page.body
+    assert "Follow The New York Times Opinion section" not in page.body
+    assert "Opinion |" not in page.title
+
+
+def test_a_photo_caption_and_its_credit_stay_out_of_the_body():
+    page = clean_html(decode(gzip.decompress((CLEAN / "c00962aabe7b.html.gz").read_bytes()),
+                             is_html=True))
+    assert "credit: NASA" not in page.body
+    assert page.body.startswith("Earlier this month, NASA announced")
+
+
+def test_boilerplate_inside_the_article_container_is_dropped():
+    page = clean_html("""<html><head><title>Bridge reopens | The Daily Planet</title>
+      <meta property="og:site_name" content="The Daily Planet"></head><body>
+      <article><h1>Bridge reopens</h1>
+      <div class="article-byline">By Lois Lane</div>
+      <div class="story-timestamp">Published 3 March 2021</div>
+      <div class="article__share"><a href="#">Share on Facebook</a> <a href="#">Tweet</a></div>
+      <p>The bridge over the river reopened on Tuesday, after two years of repairs, and
+         traffic flowed again by the afternoon, officials said.</p>
+      <p>Read more: <a href="/other">Council approves budget</a></p>
+      <figure><img src="x.jpg"><figcaption>The bridge at dawn.</figcaption></figure>
+      <div class="newsletter-signup"><p>Sign up for our newsletter, every morning.</p></div>
+      <p>Advertisement</p>
+      <p>Drivers had used a ferry, a slow and costly detour, since the closure in 2019.</p>
+      <h2>What comes next</h2>
+      <ul><li>Tolls return in May, the council said, at the old rates.</li></ul>
+      <blockquote>“We are glad to have it back,” a driver, Ana Ruiz, said.</blockquote>
+      <div class="related-stories"><a href="/a">Ferry service ends</a></div>
+      </article></body></html>""")
+    assert page.title == "Bridge reopens"
+    assert page.byline == "Lois Lane"
+    assert parse_date(page.date).date().isoformat() == "2021-03-03"
+    assert page.body.split("\n\n") == [
+        "The bridge over the river reopened on Tuesday, after two years of repairs, and "
+        "traffic flowed again by the afternoon, officials said.",
+        "Drivers had used a ferry, a slow and costly detour, since the closure in 2019.",
+        "What comes next",
+        "Tolls return in May, the council said, at the old rates.",
+        "“We are glad to have it back,” a driver, Ana Ruiz, said."]
+
+
+@pytest.mark.parametrize("head, title", [
+    ("<title>Storm closes schools - Sportsnet.ca</title>"
+     "<meta property='og:site_name' content='Sportsnet.ca'>", "Storm closes schools"),
+    ("<title>Opinion | Storm closes schools</title>", "Storm closes schools"),
+    ("<title>The Morning Herald :: Storm closes schools</title>"
+     "<link rel='canonical' href='https://www.morningherald.example/storm'>",
+     "Storm closes schools"),
+    ("<title>Ten years on: what the storm changed</title>",
+     "Ten years on: what the storm changed"),
+])
+def test_the_title_loses_the_site_name_and_section_but_keeps_its_own_colons(head, title):
+    page = clean_html(f"<html><head>{head}</head><body><h1>{title}</h1>"
+                      "<p>Schools closed across the region, officials said.</p></body></html>")
+    assert page.title == title
+
+
+@pytest.mark.parametrize("markup, day", [
+    ("<link rel='canonical' href='https://news.example/2019/11/18/storm'>", "2019-11-18"),
+    ("<link rel='canonical' href='https://news.example/world/storm-20191118/'>", "2019-11-18"),
+    ("<meta name='sn-post-date' content='2019/11/18'>", "2019-11-18"),
+    ("<h1>Storm</h1><p class='when'>Monday, November 18, 2019</p>", "2019-11-18"),
+    ("<h1>Storm</h1><p>Updated 20 Nov 2019</p><p>Posted 18 Nov 2019 at 9:15 am</p>",
+     "2019-11-18"),
+])
+def test_the_date_comes_from_the_url_other_meta_tags_or_the_line_by_the_headline(markup, day):
+    page = clean_html(f"<html><body>{markup}<p>The storm hit the coast overnight, and "
+                      "thousands lost power, officials said.</p></body></html>")
+    assert parse_date(page.date).date().isoformat() == day
+
+
+def test_language_comes_from_the_page():
+    assert clean_html("<html lang='pt-BR'><p>Olá.</p></html>").language == "pt-BR"
+    assert clean_html("<meta property='og:locale' content='en_GB'><p>Hi.</p>"
+                      ).language == "en-GB"
+
+
+# Hostile pages: each gets a clean result, in bounded time (no timing asserted here: the
+# extraction benchmark times the cleaner).
+
+def test_a_20_mb_page_is_cleaned_from_its_first_megabyte():
+    story = gzip.decompress((CLEAN / "c00962aabe7b.html.gz").read_bytes()).decode("utf-8")
+    head, _, rest = story.partition("<body")
+    bloat = "<script>var data = '" + "x" * 8_000_000 + "';</script>" + \
+        "<div class='rail'><span>more</span></div>" * 300_000
+    page = clean_html(f"{head}<body{rest.replace('</body>', bloat + '</body>')}")
+    assert len(story) + len(bloat) > 20_000_000
+    assert page.title == "Seeking a bigger role for a big rocket"
+    assert "should also include revisiting SLS and Orion themselves." in page.body
+
+
+def test_a_page_of_nothing_but_markup_is_cut_to_the_limit():
+    page = clean_html("<p>Start.</p>" + "<span>x</span>" * 1_500_000)
+    assert page.body.startswith("Start.")
+    assert len(page.body) < MAX_MARKUP
+
+
+@pytest.mark.parametrize("markup", [
+    "<div>" * 10_000 + "<p>Deep down, the text survives, as it should.</p>" + "</div>" * 10_000,
+    "<div>" * 10_000 + "<p>Deep down, the text survives, as it should.</p>",
+    "<p>" + "<b>" * 10_000 + "Deep down, the text survives, as it should.",
+    "".join(f"<section><p>Level {i}, deep down, the text survives.</p>" for i in range(10_000)),
+])
+def test_deeply_nested_markup_is_cleaned_without_recursion(markup):
+    page = clean_html(f"<html><body>{markup}</body></html>")
+    assert "the text survives" in page.body
+
+
+@pytest.mark.parametrize("markup", [
+    "<script>" * 200_000, "<!--" * 200_000, "<style>" * 200_000,
+    "<p>Kept.</p><script>never closed " * 50_000,
+])
+def test_unclosed_scripts_and_comments_are_cut_in_linear_time(markup):
+    assert "never closed" not in clean_html(markup).body
+
+
+def test_a_truncated_page_keeps_what_arrived():
+    story = gzip.decompress((CLEAN / "c00962aabe7b.html.gz").read_bytes()).decode("utf-8")
+    cut = story[:story.index("Orion themselves") + 5]
+    page = clean_html(cut + '<a href="')
+    assert page.title == "Seeking a bigger role for a big rocket"
+    assert page.body.startswith("Earlier this month, NASA announced")
+    assert page.body.endswith("revisiting SLS and Orion")
+
+
+@pytest.mark.parametrize("markup", ["", "\x00" * 1000, "<", "</p></div></html>",
+                                    "<html><body></body></html>", "<?xml?><!DOCTYPE x>",
+                                    "\ufffd" * 5000])
+def test_empty_and_junk_pages_give_empty_fields_not_errors(markup):
+    page = clean_html(markup)
+    assert page.title == "" and page.date == ""
+
+
+# morgue clean: the indexer's own reading of a file, printed.
+
+def test_morgue_clean_prints_the_fields_and_the_article():
+    run = morgue_clean(CLEAN / "c00962aabe7b.html.gz")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[:3] == ["Id:          c00962aabe7b.html.gz",
+                         "Title:       Seeking a bigger role for a big rocket",
+                         "Published:   2019-11-18T00:00:00+00:00"]
+    assert "Byline:      Jeff Foust" in lines
+    assert run.stdout.rstrip().endswith("should also include revisiting SLS and Orion "
+                                        "themselves.\n\nNote: we are temporarily moderating "
+                                        "all comments submitted to deal with a surge in spam.")
+
+
+def test_morgue_clean_json_is_what_the_indexer_stores(tmp_path):
+    run = morgue_clean(FIXTURES / "pages" / "e7994d550087.html", "--json")
+    assert run.returncode == 0, run.stderr
+    [line] = run.stdout.splitlines()
+    record = json.loads(line)
+    page = clean_file("e7994d550087.html")
+    assert record["title"] == page.title
+    assert record["body"] == page.body
+    assert record["date"] == "2019-11-20T06:01:44-05:00"
+    assert record["byline"] == "DANICA KIRKA and JILL LAWLESS"
+    assert record["url"].startswith("https://hosted.ap.org/")
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("binary.html", bytes(range(256)) * 64, "binary data, not text"),
+    ("empty.html", b"", "empty file"),
+    ("notes.pdf", b"%PDF-1.4", "unsupported file type .pdf"),
+    ("broken.html.gz", b"\x1f\x8b\x08\x00broken", "cannot decompress"),
+])
+def test_morgue_clean_refuses_bad_files_in_one_line(tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    run = morgue_clean(path)
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert run.stderr.startswith(f"Error: {path}: ") and message in run.stderr
+    assert len(run.stderr.splitlines()) == 1
