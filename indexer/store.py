@@ -4,14 +4,21 @@ An index directory holds one or more *generations*, each a complete Whoosh index
 symbolic link ``current`` naming the live one. Incremental updates commit into the live
 generation (Whoosh commits are atomic); a rebuild fills a fresh generation and then
 repoints ``current`` with one ``rename``, so a reader sees the old index or the new one,
-never a half-built one. One writer at a time holds ``write.lock`` (an ``flock``, which the
-kernel releases when its process dies, so a killed writer never leaves a stale lock).
+never a half-built one; ``previous`` names the generation live before it, kept for the
+searchers still open on it.
+
+One writer at a time holds ``write.lock`` (an ``flock``, which the kernel releases when
+its process dies, so a killed writer never leaves a lock that blocks). The holder writes
+its pid into the file and empties it when done: a writer that finds a pid there knows
+the last one was killed, and removes what it left (an unfinished generation, a link
+being swapped), which no live writer can be using while the lock is held.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -23,8 +30,11 @@ from whoosh import index as whoosh_index
 from .schema import SCHEMA, SCHEMA_VERSION
 
 CURRENT = "current"
+PREVIOUS = "previous"
 SOURCES = "sources.json"
 VERSION = "morgue.json"
+
+log = logging.getLogger(__name__)
 
 
 class IndexMissing(LookupError):
@@ -87,6 +97,14 @@ class WriteSession:
             self._lock_file.close()
             raise IndexBusy(f"{self.index_dir} is being written by {owner}; "
                             "wait for it to finish") from None
+        self._lock_file.seek(0)
+        killed = self._lock_file.read().strip()
+        removed = self._remove_leftovers()
+        if killed or removed:
+            log.warning("%s: %s was interrupted; %s", self.index_dir,
+                        killed or "an earlier writer",
+                        f"removed what it left unfinished ({', '.join(removed)})" if removed
+                        else "the index is as its last complete run left it")
         self._lock_file.truncate(0)
         self._lock_file.write(f"morgue index (pid {os.getpid()})")
         self._lock_file.flush()
@@ -112,23 +130,41 @@ class WriteSession:
     def publish(self, ix) -> None:
         """Make the generation of ``ix`` the live one, atomically, and drop old ones.
 
-        The generation that was live until now is kept, so that searchers still open on
-        it finish their work; older and abandoned ones are removed.
+        The generation that was live until now is kept as ``previous``, so that
+        searchers still open on it finish their work; older ones are removed.
         """
-        generation = Path(ix.storage.folder)
         previous = live_generation(self.index_dir)
-        tmp = self.index_dir / f"{CURRENT}.{os.getpid()}.tmp"
+        if previous is not None:
+            self._link(PREVIOUS, previous.name)
+        self._link(CURRENT, Path(ix.storage.folder).name)
+        self._remove_leftovers()
+
+    def _link(self, name: str, generation: str) -> None:
+        """Point the link ``name`` at ``generation``, atomically and durably."""
+        tmp = self.index_dir / f"{name}.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
-        tmp.symlink_to(generation.name)
-        os.replace(tmp, self.index_dir / CURRENT)
+        tmp.symlink_to(generation)
+        os.replace(tmp, self.index_dir / name)
         dir_fd = os.open(self.index_dir, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-        for old in self.index_dir.glob("gen-*"):
-            if old.resolve() not in (generation.resolve(), previous):
-                shutil.rmtree(old, ignore_errors=True)
+
+    def _remove_leftovers(self) -> list[str]:
+        """Remove the generations neither ``current`` nor ``previous`` names and links
+        left half-swapped (only ever called with the lock held); their names."""
+        keep = {(self.index_dir / name).resolve() for name in (CURRENT, PREVIOUS)
+                if (self.index_dir / name).is_symlink()}
+        removed = []
+        for path in sorted(self.index_dir.glob("gen-*")):
+            if path.resolve() not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+        for path in sorted(self.index_dir.glob("*.tmp")):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+        return removed
 
 
 def read_sources(ix) -> dict[str, str]:

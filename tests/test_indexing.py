@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import pytest
 
 from bench.corpora import write_jsonl
 from indexer.search import Archive
-from indexer.store import IndexBusy, WriteSession, live_generation
+from indexer.store import IndexBusy, WriteSession, live_generation, open_live
 from indexer.writing import index_paths
 
 from conftest import search, reuters_records
@@ -127,26 +129,120 @@ def test_only_one_writer_at_a_time(archive_dir, tmp_path):
     assert counts(index_paths([archive_dir], index))[0] == 4
 
 
-@pytest.mark.parametrize("rebuild", [True, False])
-def test_killed_indexer_leaves_the_live_index_answering_and_a_rerun_completes(
+KILL_SEED = 1125  # seeds the moments at which the indexer is killed
+
+
+def all_ids(index) -> set[str]:
+    """The id of every article in the live index."""
+    with open_live(index).reader() as reader:
+        return {fields["id"] for fields in reader.all_stored_fields()}
+
+
+def start_indexer(archive_dir, index, rebuild: bool = False) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "index", str(archive_dir), "--index", str(index)]
+        + (["--rebuild"] if rebuild else []),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_an_indexer_killed_at_random_points_loses_nothing_and_a_rerun_completes(
         archive_dir, tmp_path, rebuild):
     index = tmp_path / "index"
     index_paths([archive_dir], index)
-    before = {q: ids(index, q) for q in ("harbour", "wheat", "bridge")}
-    write_jsonl(archive_dir / "reuters.jsonl", reuters_records(1500))
+    queries = ("harbour", "wheat", "bridge", "ships OR crude", "*")
+    before, ids_before = {q: ids(index, q) for q in queries}, all_ids(index)
+    records = reuters_records(1500)
+    write_jsonl(archive_dir / "reuters.jsonl", records)
 
-    command = [sys.executable, "-m", "indexer.cli", "index", str(archive_dir),
-               "--index", str(index)] + (["--rebuild"] if rebuild else [])
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(1.5)  # well into reading and writing 1,500 stories
-    assert process.poll() is None, process.stderr.read().decode()
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    # At moments after the indexer took the write lock: reading, writing, committing.
+    seeded = random.Random(KILL_SEED + rebuild)
+    moments = sorted(seeded.uniform(0, 2.0) for _ in range(4))
+    for moment in moments:
+        process = start_indexer(archive_dir, index, rebuild)
+        while (index / "write.lock").read_text() != f"morgue index (pid {process.pid})":
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.01)
+        time.sleep(moment)
+        assert process.poll() is None, process.stderr.read()
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        assert {q: ids(index, q) for q in queries} == before, moment
+        assert all_ids(index) == ids_before, moment
 
-    assert {q: ids(index, q) for q in before} == before
-    assert Archive(index).count() == 4
-    summary = index_paths([archive_dir], index, rebuild=rebuild)
-    assert summary.total == 4 + 1500
+    rerun = start_indexer(archive_dir, index, rebuild)
+    _, errors = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, errors
+    assert all_ids(index) == ids_before | {record["id"] for record in records}
     assert ids(index, "ships harbour") == ["harbour.txt"]
     assert ids(index, "bahia cocoa")[0] == "reuters-1"
-    assert len([p for p in index.glob("gen-*")]) <= 2
+    assert len(list(index.glob("gen-*"))) <= 2 and not list(index.glob("*.tmp"))
+
+
+def hold_the_lock(index, then: str = "") -> subprocess.Popen:
+    """A process that takes the write lock of ``index``, runs ``then`` (Python, with
+    ``session``), says so, and waits to be killed."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from indexer.store import WriteSession\n"
+         f"with WriteSession({str(index)!r}) as session:\n"
+         f"    {then or 'pass'}\n"
+         "    print('locked', flush=True)\n"
+         "    time.sleep(600)\n"], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "locked\n"
+    return process
+
+
+def test_a_live_writer_keeps_its_lock_and_a_killed_one_is_recovered_from_with_a_message(
+        archive_dir, tmp_path, caplog):
+    index = tmp_path / "index"
+    index_paths([archive_dir], index)
+    live = live_generation(index)
+    writer = hold_the_lock(index, "session.new_generation().writer().commit()")
+    try:
+        unfinished = [p for p in index.glob("gen-*") if p != live]
+        assert len(unfinished) == 1
+        with pytest.raises(IndexBusy, match=f"is being written by morgue index "
+                                            rf"\(pid {writer.pid}\); wait for it to finish"):
+            index_paths([archive_dir], index, rebuild=True)
+        assert unfinished[0].exists()  # a live writer's work is left alone
+        assert (index / "write.lock").read_text() == f"morgue index (pid {writer.pid})"
+    finally:
+        writer.kill()
+        writer.wait()
+
+    (index / "current.999.tmp").symlink_to(live.name)  # a swap cut short
+    with caplog.at_level(logging.WARNING, "indexer.store"):
+        summary = index_paths([archive_dir], index)
+    assert caplog.messages == [
+        f"{index}: morgue index (pid {writer.pid}) was interrupted; removed what it left "
+        f"unfinished ({unfinished[0].name}, current.999.tmp)"]
+    assert summary.total == 4 and live_generation(index) == live
+    assert sorted(p.name for p in index.iterdir()) == ["current", live.name, "write.lock"]
+    assert (index / "write.lock").read_text() == ""
+
+
+def test_a_writer_killed_before_it_changed_anything_is_reported_alone(archive_dir, tmp_path,
+                                                                       caplog):
+    index = tmp_path / "index"
+    index_paths([archive_dir], index)
+    writer = hold_the_lock(index)
+    writer.kill()
+    writer.wait()
+    with caplog.at_level(logging.WARNING, "indexer.store"):
+        index_paths([archive_dir], index)
+    assert caplog.messages == [f"{index}: morgue index (pid {writer.pid}) was interrupted; "
+                               "the index is as its last complete run left it"]
+
+
+def test_a_rebuild_keeps_the_generation_live_before_it_for_open_searchers(archive_dir,
+                                                                           tmp_path):
+    index = tmp_path / "index"
+    index_paths([archive_dir], index)
+    first = live_generation(index)
+    index_paths([archive_dir], index, rebuild=True)
+    second = live_generation(index)
+    index_paths([archive_dir], index, rebuild=True)
+    assert (index / "previous").resolve() == second and not first.exists()
+    assert sorted(p.name for p in index.glob("gen-*")) == sorted(
+        [second.name, live_generation(index).name])
