@@ -151,15 +151,18 @@ class _Walk:
         self.language = ""
         self.times: list[str] = []
         self.bylines: list[Tag] = []
+        self.dates: list[Tag] = []  # elements whose class says publication date
         self.paragraphs: list[_Paragraph] = []
-        self.headings: list[str] = []
+        self.headings: list[tuple[bool, str]] = []  # (not an <h1>, text)
         self.candidates: list[_Element] = []
         self._walk(soup)
 
-    def by_headline(self) -> list[str]:
-        """The paragraphs just before and after the first ``<h1>``, where pages put the
-        byline and the date."""
-        at = next((i for i, p in enumerate(self.paragraphs) if p.tag == "h1"), None)
+    def by_headline(self, title: str) -> list[str]:
+        """The paragraphs just before and after the headline (the title, else the first
+        ``<h1>``), where pages put the byline and the date."""
+        at = next((i for i, p in enumerate(self.paragraphs) if p.text == title), None)
+        if at is None:
+            at = next((i for i, p in enumerate(self.paragraphs) if p.tag == "h1"), None)
         return [] if at is None else [p.text for p in self.paragraphs[max(at - 5, 0):at + 15]]
 
     def _collect(self, tag: Tag, name: str, attrs: dict) -> None:
@@ -192,6 +195,8 @@ class _Walk:
         if (itemprop == "author" or "author" in (attrs.get("rel") or "").lower()
                 or _is_byline(attrs.get("class") or "")) and len(self.bylines) < 10:
             self.bylines.append(tag)
+        if _is_date(attrs.get("class") or "") and len(self.dates) < 10:
+            self.dates.append(tag)
 
     def _walk(self, soup: BeautifulSoup) -> None:
         position = 0
@@ -211,8 +216,8 @@ class _Walk:
             if text:
                 self.paragraphs.append(_Paragraph(at, text, min(link_chars / len(text), 1.0),
                                                   block.tag.name, noise))
-                if block.tag.name == "h1":
-                    self.headings.append(text)
+                if block.tag.name in _HEADING_TAGS and len(self.headings) < 40:
+                    self.headings.append((block.tag.name != "h1", text))
                 self._score(block, text)
             parts.clear()
             link_chars = 0
@@ -244,7 +249,8 @@ class _Walk:
             name, attrs = child.name, child.attrs
             if name in _METADATA_TAGS or (attrs and (
                     "itemprop" in attrs or "rel" in attrs
-                    or ("class" in attrs and _is_byline(attrs["class"])))):
+                    or ("class" in attrs and (_is_byline(attrs["class"])
+                                              or _is_date(attrs["class"]))))):
                 self._collect(child, name, attrs)
             if name in SKIP_TAGS:
                 continue
@@ -288,6 +294,7 @@ class _Walk:
             ancestor = ancestor.parent
 
 
+_HEADING_TAGS = {"h1", "h2", "h3", "dt"}
 _METADATA_TAGS = {"meta", "script", "title", "link", "html", "time"}
 _PARAGRAPH_TAGS = {"p", "pre", "td", "blockquote", "li", "h2", "h3", "h4", "h5", "h6", "dd"}
 
@@ -304,6 +311,12 @@ def _is_noise(hints: str) -> bool:
 
 
 _LAST_PART = re.compile(r"[-_]+")
+
+
+@lru_cache(maxsize=4096)
+def _is_date(classes: str) -> bool:
+    return bool(re.search(r"publish|pubdate|post-?date|entry-?date|article-?date", classes,
+                          re.I))
 
 
 @lru_cache(maxsize=4096)
@@ -340,11 +353,12 @@ def clean_html(markup: str) -> CleanPage:
                       meta.get("application-name"), meta.get("twitter:site", "").lstrip("@"))
     title = pm.title([pm.text_of(ld.get("headline")), meta.get("og:title"),
                       meta.get("twitter:title"), meta.get("title"), *walk.titles],
-                     walk.headings, [source], url)
+                     [text for _, text in sorted(walk.headings, key=lambda h: h[0])], [source], url)
     page = CleanPage(
         title=title,
         date=pm.date(ld, meta, walk.times, [url, meta.get("og:url", "")],
-                     walk.by_headline()),
+                     [_first_line(t) for t in walk.dates] + walk.by_headline(title),
+                     walk.json_ld),
         byline=pm.first(pm.person(ld.get("author")), pm.not_url(meta.get("author")),
                         pm.not_url(meta.get("article:author")), meta.get("dc.creator"),
                         meta.get("sailthru.author"), meta.get("parsely-author"),

@@ -110,8 +110,9 @@ def _squash(text: str) -> str:
 
 def title(candidates: list[str], headings: list[str], sites: list[str], url: str) -> str:
     """The headline: the first candidate, shortened to a heading of the page it contains
-    (so "Opinion | Headline - Site" becomes "Headline"), else with the part that names the
-    site (from ``sites`` or the URL's host) cut off its start or end."""
+    (so "Opinion | Headline - Site" becomes "Headline"; ``headings`` come ``<h1>`` first),
+    else with the part that names the site (from ``sites`` or the URL's host) cut off its
+    start or end."""
     raw = first(*candidates)
     if not raw:
         return first(*headings)
@@ -129,7 +130,8 @@ def title(candidates: list[str], headings: list[str], sites: list[str], url: str
     def names_site(part: str) -> bool:
         part = _squash(part)
         return bool(part) and any(part == n or (len(part) > 3 and part in n) or
-                                  (len(n) > 3 and n in part) for n in names)
+                                  (len(n) > 3 and n in part and len(part) <= 2 * len(n) + 2)
+                                  for n in names)
     if names_site(parts[-1]):
         parts = parts[:-1]
     elif names_site(parts[0]):
@@ -170,14 +172,25 @@ def is_date_line(text: str) -> bool:
 
 
 def date(ld: dict, meta: dict[str, str], times: list[str], urls: list[str],
-         lines: list[str]) -> str:
+         lines: list[str], scripts: list[str]) -> str:
     """The publication date as the page gives it: JSON-LD, the usual meta tags,
-    ``<time>``, a date in one of ``urls``, a date written in the ``lines`` by the
-    headline, other meta tags that name one, and last the date of an update."""
+    ``<time>``, a date in one of ``urls``, a date written in the ``lines`` (those marked
+    as the date, those by the headline), other meta tags that name one, another JSON-LD
+    object's (a ClaimReview's), and last the date of an update."""
     return first(text_of(ld.get("datePublished")), *(meta.get(k) for k in DATE_KEYS),
                  *times, text_of(ld.get("dateCreated")), *map(url_date, urls),
                  text_date(lines), *(v for k, v in meta.items() if _DATE_KEY.search(k)),
+                 _any_json_ld_date(scripts),
                  text_of(ld.get("dateModified")), meta.get("article:modified_time"))
+
+
+def _any_json_ld_date(scripts: list[str]) -> str:
+    """The first "datePublished" in any of the JSON-LD ``scripts``."""
+    for script in scripts:
+        match = re.search(r'"datePublished"\s*:\s*"([^"]{6,40})"', script)
+        if match:
+            return match.group(1)
+    return ""
 
 
 def tags(meta: dict[str, str], ld: dict) -> list[str]:
