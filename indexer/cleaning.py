@@ -56,7 +56,9 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _COMMAS = re.compile(r"[,，、،]")
 # Stock phrases that stand alone in a paragraph inside articles and are never the story.
 _STOCK = re.compile(
-    r"^(advertisement|advertising|sponsored|related( articles?| stories| coverage)?|"
+    r"^(advert(isement|ising)?|sponsored|related( articles?| stories| coverage)?|"
+    r"\d* ?comments?|leave a (reply|comment).*|tell us what you think.*|"
+    r"(this \w+ requires|please enable|you need to enable) javascript.*|"
     r"read (more|next|also)|see also|more:?|share( this( article| story)?)?|"
     r"(click|tap) here.*|sign up.*|subscribe.*|follow us.*|image:?.*|photo:?.*|"
     r"(image|photo|video) (credit|courtesy).*|this (story|article) (has been|was) "
