@@ -85,6 +85,10 @@ def test_pagination_links_keep_the_query(client):
     assert soup.select_one("ol.results")["start"] == "11"
     prev, nxt = soup.select_one("a[rel=prev]"), soup.select_one("a[rel=next]")
     assert prev["href"] == "/?q=oil" and nxt["href"] == "/?q=oil&page=3"
+    numbers = [li.get_text(strip=True) for li in soup.select("nav.pages .page-numbers li")]
+    assert numbers[:4] == ["1", "2", "3", "4"] and numbers[-2] == "…"
+    assert soup.select_one(".page-numbers [aria-current=page]").get_text() == "2"
+    assert soup.select_one(".page-numbers a[aria-label='Page 4']")["href"] == "/?q=oil&page=4"
 
 
 @pytest.mark.parametrize("url", ["/?q=oil&page=999999999999999999999", "/?q=oil&page=-4",

@@ -75,6 +75,19 @@ def filter_url(search: SearchRequest, name: str, value: str, active: bool) -> st
     return url_for("morgue.search_page", **changed.args())
 
 
+@bp.app_template_global()
+def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers to link to: the first, the last and those ``around`` the current
+    one, None standing for a gap."""
+    shown = sorted({1, pages, *range(max(current - around, 1), min(current + around, pages) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
 @bp.get("/")
 def search_page():
     search = SearchRequest.from_args(request.args)

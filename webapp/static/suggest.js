@@ -120,5 +120,15 @@
   });
 
   input.addEventListener("blur", () => setTimeout(close, 100));
+
+  // "/" anywhere but in a text field goes to the search box, as in other search products.
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey ||
+        target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    event.preventDefault();
+    input.focus();
+    input.select();
+  });
   form.addEventListener("submit", () => { asked++; clearTimeout(timer); });
 })();
