@@ -46,8 +46,8 @@ _NEGATIVE = re.compile(
     r"most-?popular|recommend|trending|outbrain|taboola|paywall|banner|masthead|toolbar|"
     r"widget|byline|dateline|timestamp|\bdate\b|caption|credit|author|bio\b|tags|skip|"
     r"footer|header|"
-    r"\bnav|menu|more-?stories|read-?more|read-?next|see-?also|print|disclaimer|"
-    r"copyright|hidden|visually-hidden|sr-only|inline-?link|embed|gallery|video|"
+    r"\bnav|menu|more-?stories|read-?more|read-?next|see-?also|\bprint|disclaimer|"
+    r"copyright|visually-hidden|sr-only|screen-reader|inline-?link|embed|gallery|video|"
     r"player|follow|donate|teaser|pagination|pager|\bcard|\blist-?item")
 _POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|blog|chapter")
 _NEGATIVE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "dialog",
@@ -60,10 +60,12 @@ _STOCK = re.compile(
     r"\d* ?comments?|leave a (reply|comment).*|tell us what you think.*|"
     r"(this \w+ requires|please enable|you need to enable) javascript.*|"
     r"read (more|next|also)|see also|more:?|share( this( article| story)?)?|"
-    r"(click|tap) here.*|sign up.*|subscribe.*|follow us.*|image:?.*|photo:?.*|"
-    r"(image|photo|video) (credit|courtesy).*|this (story|article) (has been|was) "
-    r"(updated|corrected).*|copyright.*|all rights reserved.*|©.*|story continues.*|"
-    r"continue reading.*|recommended.*|watch:?.*|listen:?.*|also read.*|"
+    r"(click|tap) here\b.*|sign up\b.*|subscribe\b.*|follow us\b.*|"
+    r"(image|photo|video|watch|listen)s?:.*|(image|photo|video) (credit|courtesy).*|"
+    r"this (story|article) (has been|was) (updated|corrected).*|"
+    r"copyright\s*(©|\(c\)|\d{4}).*|all rights reserved.*|©.*|story continues.*|"
+    r"continue reading.*|recommended( for you| stories| articles| reading)?:?|"
+    r"also read\b.*|"
     r"follow .{0,80}\b(facebook|twitter|instagram|linkedin|newsletter)\b.*|"
     r"(getty|ap|afp|reuters) images?\W*)$", re.I)
 _BYLINE = re.compile(r"(?i:by)\s+[^\W\d_][^.!?]{0,60}$")

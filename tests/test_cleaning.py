@@ -263,6 +263,14 @@ def test_boilerplate_inside_the_article_container_is_dropped():
         "“We are glad to have it back,” a driver, Ana Ruiz, said."]
 
 
+def test_sentences_that_start_like_stock_phrases_are_kept():
+    sentences = ["Photographers waited outside the court.", "Watchdogs said the law is unclear.",
+                 "Subscribers complained about the price.", "Copyright lawyers argued for weeks.",
+                 "Recommended doses were halved.", "By noon, the road was open."]
+    page = clean_html("<article>" + "".join(f"<p>{s}</p>" for s in sentences) + "</article>")
+    assert page.body.split("\n\n") == sentences
+
+
 @pytest.mark.parametrize("head, title", [
     ("<title>Storm closes schools - Sportsnet.ca</title>"
      "<meta property='og:site_name' content='Sportsnet.ca'>", "Storm closes schools"),
