@@ -63,7 +63,14 @@
       option.setAttribute("role", "option");
       option.setAttribute("aria-selected", "false");
       option.className = item.kind;
-      option.textContent = item.text;
+      const typed = input.value;
+      if (item.kind === "query" && item.text.toLowerCase().startsWith(typed.toLowerCase())) {
+        const completion = document.createElement("strong"); // what the suggestion adds
+        completion.textContent = item.text.slice(typed.length);
+        option.append(item.text.slice(0, typed.length), completion);
+      } else {
+        option.textContent = item.text;
+      }
       if (item.kind === "article") {
         const kind = document.createElement("span");
         kind.className = "kind";
