@@ -402,8 +402,8 @@ def _first_line(tag: Tag) -> str:
 
 
 def _best(walk: _Walk) -> list[_Element]:
-    """The elements that hold the article: the best-scoring container and its siblings
-    that score nearly as well."""
+    """The elements that hold the article, in document order: the best-scoring container,
+    its siblings that score nearly as well and containers of its class."""
     if not walk.candidates:
         return []
     for candidate in walk.candidates:
@@ -426,11 +426,15 @@ def _best(walk: _Walk) -> list[_Element]:
     # Siblings that score well, and containers of the best one's class elsewhere (an
     # article interrupted by a box and resumed).
     threshold = max(10.0, best.score * 0.2)
-    chosen = [c for c in walk.candidates if c is best or (
+    chosen = sorted((c for c in walk.candidates if c is best or (
         c.score >= threshold and (c.parent is best.parent or
-                                  (best.hints.strip() and c.hints == best.hints)))]
-    return [c for c in chosen if not any(o is not c and o.start <= c.start < o.end
-                                         for o in chosen)]
+                                  (best.hints.strip() and c.hints == best.hints)))),
+                    key=lambda c: c.start)
+    outermost: list[_Element] = []
+    for candidate in chosen:
+        if not outermost or candidate.start >= outermost[-1].end:
+            outermost.append(candidate)
+    return outermost
 
 
 def _ancestors(element: _Element, limit: int = 50) -> list[_Element]:
@@ -443,11 +447,16 @@ def _ancestors(element: _Element, limit: int = 50) -> list[_Element]:
 
 
 def _main_text(walk: _Walk, title: str) -> str:
-    chosen = _best(walk) or [walk.root]
+    """The text of the paragraphs in the chosen containers, less boilerplate."""
+    chosen = iter(_best(walk) or [walk.root])  # in document order, none inside another
+    holder = next(chosen)
     kept = []
     for paragraph in walk.paragraphs:
-        holder = next((c for c in chosen if c.contains(paragraph.position)), None)
+        while holder is not None and paragraph.position >= holder.end:
+            holder = next(chosen, None)
         if holder is None:
+            break
+        if not holder.contains(paragraph.position):
             continue
         noise = paragraph.noise
         if noise is not None and noise.start > holder.start and \
