@@ -293,14 +293,26 @@ def test_keyboard_only_reaches_the_search_box_with_a_visible_focus(page, base):
     assert page.locator(":focus").evaluate("e => getComputedStyle(e).outlineStyle") != "none"
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", ["/", "/?q=oil", "/?q=oil&year=1987",
-                                  "/articles/japan-us-security-pact.txt?q=security",
-                                  "/?q=zzyzx+qwertyuiop&source=Reuters", "/help", "/related"])
-def test_no_serious_accessibility_violations(browser, base, path, scheme):
-    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+ARTICLE = "/articles/japan-us-security-pact.txt?q=security"
+
+
+@pytest.mark.parametrize("viewport, scheme, path, typed", [
+    *[(DESKTOP, scheme, path, "") for scheme in ("light", "dark")
+      for path in ("/", "/?q=oil", "/?q=oil&year=1987", ARTICLE,
+                   "/?q=zzyzx+qwertyuiop&source=Reuters", "/help", "/related")],
+    *[(PHONE, "dark", path, "") for path in ("/?q=oil", ARTICLE)],
+    (PHONE, "light", "/?q=oil", " pri"),  # with suggestions open
+])
+def test_no_serious_accessibility_violations(browser, base, viewport, scheme, path, typed):
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
     page = context.new_page()
     page.goto(base + path)
+    if typed:
+        box = page.get_by_role("combobox")
+        box.press("End")
+        box.press_sequentially(typed, delay=20)
+        playwright.expect(page.get_by_role("listbox")).to_be_visible()
+        box.press("ArrowDown")
     results = axe_playwright.Axe().run(page)
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
                for v in results.response["violations"]
