@@ -243,7 +243,7 @@ def report(figures: dict[str, dict[str, float]]) -> None:
     others = [name for name in names if name != "morgue"] if "morgue" in figures else []
     rows = list(dict.fromkeys(row for name in names for row in figures[name]))
     print(f"  {'':20}" + "".join(f"{name:>18}" for name in names)
-          + "".join(f"{'vs ' + name:>18}" for name in others))
+          + "".join(f"{'vs ' + name:>21}" for name in others))
     for row in rows:
         line = f"  {row:20}" + "".join(
             f"{figures[name][row]:>18,.1f}" if row in figures[name] else f"{'':>18}"
@@ -252,9 +252,9 @@ def report(figures: dict[str, dict[str, float]]) -> None:
             mine, theirs = figures["morgue"].get(row), figures[other].get(row)
             if mine and theirs and row != "mean results":
                 ratio = mine / theirs if row in HIGHER else theirs / mine
-                line += f"{ratio:>17.2f}x"
+                line += f"{ratio:>20.2f}x"
             else:
-                line += f"{'':>18}"
+                line += f"{'':>21}"
         print(line)
 
 

@@ -1,4 +1,9 @@
-"""Analysis: how text becomes index terms, for both articles and queries."""
+"""Analysis: how text becomes index terms, for both articles and queries.
+
+The analyzers below are what queries, highlighting and related stories use; indexing
+gets the same terms faster from :func:`folded_words` and :func:`stemmed_words`, one pass
+over a text shared by its stemmed and exact fields and its near-duplicate signature.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from whoosh.support.charset import accent_map
 # "Japan's" or "U.S."; hyphens separate words ("Japan-U.S." is "japan", "u.s").
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*"
 _POSSESSIVE = re.compile(r"['’]s$")
+_TOKEN = re.compile(TOKEN_PATTERN)
+_STOP = StopFilter()
 
 
 @lru_cache(maxsize=200_000)
@@ -52,3 +59,23 @@ def exact_analyzer():
 def stemming_analyzer():
     """Folded words with English stop words removed and the rest stemmed: for ranking."""
     return exact_analyzer() | StopFilter() | StemWords()
+
+
+def _fold(word: str) -> str:
+    word = word.lower() if word.isascii() else word.lower().translate(accent_map)
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of ``text`` as :func:`exact_analyzer` gives them, in order (a word's
+    position is its index)."""
+    return [_fold(word) for word in _TOKEN.findall(text)]
+
+
+def stemmed_words(words: list[str]) -> list[tuple[int, str]]:
+    """(position, term) of each word of ``folded_words`` that :func:`stemming_analyzer`
+    keeps: stop words and one-letter words dropped, the rest stemmed and numbered on from
+    the first one kept."""
+    kept = [(i, stem_word(w)) for i, w in enumerate(words)
+            if len(w) >= _STOP.min and w not in _STOP.stops]
+    return [(kept[0][0] + n, term) for n, (_, term) in enumerate(kept)]

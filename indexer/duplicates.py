@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from datasketch import MinHash
 
-from .schema import EXACT
+from .analysis import folded_words
 
 NUM_PERM = 128
 BANDS, ROWS = 32, 4
@@ -27,10 +27,9 @@ _MIX = np.random.default_rng(1).integers(1, 2**63, size=ROWS, dtype=np.uint64) |
 _MERGE_EVERY = 4096  # signatures added before the sorted band keys are rebuilt
 
 
-def shingles(text: str) -> set[bytes]:
-    """The word 3-grams of ``text`` (folded words), or the words of a text too short
-    for any."""
-    words = [token.text for token in EXACT(text)]
+def shingles(words: list[str]) -> set[bytes]:
+    """The 3-grams of ``words`` (folded, as :func:`indexer.analysis.folded_words` gives
+    them), or the words of a text too short for any."""
     if len(words) < SHINGLE:
         return {" ".join(words).encode()} if words else set()
     return {" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
@@ -38,7 +37,12 @@ def shingles(text: str) -> set[bytes]:
 
 def signature(text: str) -> np.ndarray | None:
     """The MinHash signature of ``text`` (NUM_PERM 32-bit values); None when empty."""
-    grams = shingles(text)
+    return words_signature(folded_words(text))
+
+
+def words_signature(words: list[str]) -> np.ndarray | None:
+    """The MinHash signature of a text's folded ``words``; None when there are none."""
+    grams = shingles(words)
     if not grams:
         return None
     minhash = MinHash(permutations=_TEMPLATE.permutations, hashfunc=_TEMPLATE.hashfunc,
@@ -81,7 +85,10 @@ class Clusters:
     def assign(self, doc_id: str, text: str) -> tuple[str, bytes]:
         """The cluster of the article ``doc_id`` with body ``text``, and its signature
         as bytes to store (empty for an empty text)."""
-        values = signature(text)
+        return self.assign_signature(doc_id, signature(text))
+
+    def assign_signature(self, doc_id: str, values: np.ndarray | None) -> tuple[str, bytes]:
+        """:meth:`assign`, given the signature of the text (None when empty)."""
         if values is None:
             return doc_id, b""
         keys = _band_keys(values[None, :])[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import exact_analyzer, stemming_analyzer
+from .analysis import exact_analyzer, folded_words, stemmed_words, stemming_analyzer
 
 STEMMED = stemming_analyzer()
 EXACT = exact_analyzer()
@@ -23,10 +23,36 @@ FACETS = {"source": "source_facet", "section": "section_facet", "byline": "bylin
 FILTERS = {**FACETS, "cluster": "cluster"}
 
 
-def _text(analyzer, **options):
-    """A text field; a word the analyzer splits ("co-operation") is searched as a phrase
-    of its parts."""
-    return TEXT(analyzer=analyzer, multitoken_query="phrase", **options)
+class Postings(list):
+    """A text already analysed for one field (by :meth:`ArticleText.postings`, in
+    a worker process): what the field's ``index`` yields for it."""
+
+
+class ArticleText(TEXT):
+    """A text field, stemmed or exact; a word the analyzer splits ("co-operation") is
+    searched as a phrase of its parts. Indexing takes the same terms as the analyzer
+    from :mod:`indexer.analysis`'s one-pass functions, or a value given as Postings."""
+
+    def __init__(self, stemmed: bool, **options):
+        super().__init__(analyzer=STEMMED if stemmed else EXACT, multitoken_query="phrase",
+                         **options)
+        self.stemmed = stemmed
+
+    def postings(self, words: list[str]) -> Postings:
+        """(term, frequency, weight, encoded positions) of each term of a text whose
+        words are ``words`` (as ``analysis.folded_words`` gives them)."""
+        terms = stemmed_words(words) if self.stemmed else enumerate(words)
+        positions: dict[str, list[int]] = {}
+        for position, term in terms:
+            positions.setdefault(term, []).append(position)
+        encode, boost = self.format.encode, self.format.field_boost
+        return Postings((term.encode("utf-8"), len(found), len(found) * boost, encode(found))
+                        for term, found in positions.items())
+
+    def index(self, value, **kwargs):
+        if isinstance(value, Postings):
+            return value
+        return self.postings(folded_words(value))
 
 
 def _facet():
@@ -38,13 +64,13 @@ SCHEMA_VERSION = 3
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
-    title=_text(STEMMED, stored=True),
-    body=_text(STEMMED, stored=True),
-    title_exact=_text(EXACT),
-    body_exact=_text(EXACT),
-    byline=_text(EXACT, stored=True),
-    section=_text(EXACT, stored=True),
-    source=_text(EXACT, stored=True),
+    title=ArticleText(stemmed=True, stored=True),
+    body=ArticleText(stemmed=True, stored=True),
+    title_exact=ArticleText(stemmed=False),
+    body_exact=ArticleText(stemmed=False),
+    byline=ArticleText(stemmed=False, stored=True),
+    section=ArticleText(stemmed=False, stored=True),
+    source=ArticleText(stemmed=False, stored=True),
     tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
     # The publication date as printed, in the article's own time zone: what ``date:``
     # queries and the year and month facets use.

@@ -1,0 +1,132 @@
+"""Indexing with a pool of worker processes gives the same index as indexing in one, and
+the one-pass analysis used for indexing gives the same terms as the fields' analyzers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench import corpora
+from indexer.analysis import folded_words
+from indexer.request import SearchRequest
+from indexer.schema import SCHEMA, ArticleText
+from indexer.search import Archive
+from indexer.store import open_live
+from indexer.writing import index_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+SGML = corpora.SHARED / "reuters-21578" / "sgm" / "reut2-000.sgm.xz"
+
+SEARCHES = [
+    dict(q="oil prices"), dict(q="cocoa"), dict(q="japan security pact"),
+    dict(q='"interest rates"'), dict(q="title:coffee"), dict(q="grain OR wheat -corn"),
+    dict(q="bank~ rate*"), dict(q="date:[1987-03 TO 1987-04] wheat"),
+    dict(q="oil", sort="newest"), dict(q="oil", sort="oldest", page=3),
+    dict(q="", filters=(("source", "Reuters"),)), dict(q="gold", filters=(("year", "1987"),)),
+    dict(q="goverment spending"), dict(q="qqqzzz"),
+]
+
+
+@pytest.fixture(scope="module")
+def builds(archive_files, tmp_path_factory):
+    """The same sources (pages, text, JSON Lines and Reuters SGML) indexed by one
+    process and by two: {jobs: (index directory, summary)}, and "sources"."""
+    sources = [archive_files / "data", archive_files / "pages", archive_files / "reuters.jsonl"]
+    if SGML.exists():
+        sources.append(SGML)
+    built = {}
+    for jobs in (1, 2):
+        directory = tmp_path_factory.mktemp(f"jobs-{jobs}")
+        built[jobs] = directory, index_paths(sources, directory, jobs=jobs)
+    return built, sources
+
+
+def test_both_builds_report_the_same_run(builds):
+    (_, serial), (_, parallel) = builds[0][1], builds[0][2]
+    assert str(serial) == str(parallel)
+    assert serial.skipped == parallel.skipped
+    assert serial.added > 1500
+
+
+def test_both_builds_hold_the_same_articles_in_the_same_order(builds):
+    stored = {}
+    for jobs, (directory, _) in builds[0].items():
+        with open_live(directory).searcher() as searcher:
+            stored[jobs] = list(searcher.all_stored_fields())
+    assert len(stored[1]) > 1500
+    assert stored[1] == stored[2]
+
+
+@pytest.mark.parametrize("options", SEARCHES, ids=lambda o: repr(o))
+def test_both_builds_answer_every_search_alike(builds, options):
+    answers = []
+    for directory, _ in builds[0].values():
+        page = Archive(directory).search(SearchRequest(**options)).to_dict()
+        page.pop("elapsed_ms")
+        answers.append(page)
+    assert answers[0] == answers[1]
+
+
+def test_an_incremental_run_after_a_parallel_build_changes_nothing(builds):
+    directory, first = builds[0][2]
+    again = index_paths(builds[1], directory, jobs=2)
+    assert (again.added, again.updated, again.deleted) == (0, 0, 0)
+    assert again.unchanged == again.total == first.total
+
+
+def _texts() -> list[str]:
+    records = corpora.bbc()[:150] + corpora.reuters(150) if corpora.BBC.exists() else []
+    return [r[key] for r in records for key in ("title", "body")] + [
+        "Japan's U.S.-made café: naïve İstanbul ﬁnance, co-operation, 3.5% of I A a x's",
+        "", "—", "the of and"]
+
+
+@pytest.mark.parametrize("name", [n for n, f in SCHEMA.items() if isinstance(f, ArticleText)])
+def test_one_pass_analysis_gives_the_analyzers_terms(name):
+    field = SCHEMA[name]
+    for text in _texts():
+        expected = sorted((term.encode("utf-8"), freq, weight, value) for term, freq, weight, value
+                          in field.format.word_values(text, field.analyzer, mode="index"))
+        assert sorted(field.postings(folded_words(text))) == expected, text[:80]
+
+
+def _descendants(pid: int) -> set[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return set()
+    return {int(c) for c in children} | {d for c in children for d in _descendants(int(c))}
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not SGML.exists(), reason="the Reuters-21578 SGML is not there")
+def test_killing_a_parallel_indexer_stops_its_workers_and_frees_the_lock(tmp_path):
+    command = [sys.executable, "-m", "indexer.cli", "index", str(SGML), "--index",
+               str(tmp_path / "index")]
+    indexer = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, MORGUE_JOBS="2"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(workers := _descendants(indexer.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers) >= 2
+    indexer.send_signal(signal.SIGKILL)
+    indexer.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_running, workers))
+    # The lock is free, and nothing of the killed run was published.
+    summary = index_paths([ROOT / "data"], tmp_path / "index")
+    assert summary.added == summary.total > 0
