@@ -69,6 +69,8 @@ _STOCK = re.compile(
     r"follow .{0,80}\b(facebook|twitter|instagram|linkedin|newsletter)\b.*|"
     r"(getty|ap|afp|reuters) images?\W*)$", re.I)
 _BYLINE = re.compile(r"(?i:by)\s+[^\W\d_][^.!?]{0,60}$")
+# Prose with links in it, not a list of links: a long text that ends a sentence.
+_SENTENCES = re.compile(r"^.{60,}[.!?][\"'”’)]?$", re.S)
 STOCK_MAX = 120  # longest paragraph checked against the stock phrases
 # A photo caption ends with its credit: "... (credit: NASA)", "... (Photo: AP)".
 _CAPTION = re.compile(r"\((photo(graph)?s?|images?|pictures?|credits?|fotos?)\s*"
@@ -463,9 +465,9 @@ def _main_text(walk: _Walk, title: str) -> str:
                 noise.chars < 0.4 * holder.chars:
             continue
         text = paragraph.text
-        if text == title or paragraph.links > 0.5 or _CAPTION.search(text) or (
-                len(text) <= STOCK_MAX and (_STOCK.match(text) or _BYLINE.match(text)
-                                            or pm.is_date_line(text))):
-            continue
-        kept.append(text)
+        if not (text == title or _CAPTION.search(text)
+                or (paragraph.links > 0.5 and not _SENTENCES.search(text))
+                or (len(text) <= STOCK_MAX and (_STOCK.match(text) or _BYLINE.match(text)
+                                                or pm.is_date_line(text)))):
+            kept.append(text)
     return "\n\n".join(kept)

@@ -242,6 +242,8 @@ def test_boilerplate_inside_the_article_container_is_dropped():
       <p>The bridge over the river reopened on Tuesday, after two years of repairs, and
          traffic flowed again by the afternoon, officials said.</p>
       <p>Read more: <a href="/other">Council approves budget</a></p>
+      <p><a href="/m">The mayor</a> thanked <a href="/c">the council's transport committee</a>
+         and <a href="/w">the road workers</a>.</p>
       <figure><img src="x.jpg"><figcaption>The bridge at dawn.</figcaption></figure>
       <div class="newsletter-signup"><p>Sign up for our newsletter, every morning.</p></div>
       <p>Advertisement</p>
@@ -257,6 +259,7 @@ def test_boilerplate_inside_the_article_container_is_dropped():
     assert page.body.split("\n\n") == [
         "The bridge over the river reopened on Tuesday, after two years of repairs, and "
         "traffic flowed again by the afternoon, officials said.",
+        "The mayor thanked the council's transport committee and the road workers.",
         "Drivers had used a ferry, a slow and costly detour, since the closure in 2019.",
         "What comes next",
         "Tolls return in May, the council said, at the old rates.",
