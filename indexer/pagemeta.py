@@ -110,7 +110,8 @@ def _squash(text: str) -> str:
 
 def title(candidates: list[str], headings: list[str], sites: list[str], url: str) -> str:
     """The headline: the first candidate, shortened to a heading of the page it contains
-    (so "Opinion | Headline - Site" becomes "Headline"; ``headings`` come ``<h1>`` first),
+    (so "Opinion | Headline - Site" becomes "Headline"; ``headings`` come ``<h1>`` first)
+    or completed by one it begins (a headline the site cut short in its metadata),
     else with the part that names the site (from ``sites`` or the URL's host) cut off its
     start or end."""
     raw = first(*candidates)
@@ -118,7 +119,8 @@ def title(candidates: list[str], headings: list[str], sites: list[str], url: str
         return first(*headings)
     folded = raw.casefold()
     for heading in headings:
-        if heading and len(heading) >= len(raw) / 2 and heading.casefold() in folded:
+        if heading and (len(heading) >= len(raw) / 2 and heading.casefold() in folded or
+                        len(heading) < 2 * len(raw) and heading.casefold().startswith(folded)):
             return heading
     parts = _TITLE_SEPARATOR.split(raw)
     if len(parts) < 2:

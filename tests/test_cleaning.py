@@ -283,6 +283,8 @@ def test_sentences_that_start_like_stock_phrases_are_kept():
      "Storm closes schools"),
     ("<title>Ten years on: what the storm changed</title>",
      "Ten years on: what the storm changed"),
+    ("<meta property='og:title' content='Storm closes schools across the'>",
+     "Storm closes schools across the north"),
 ])
 def test_the_title_loses_the_site_name_and_section_but_keeps_its_own_colons(head, title):
     page = clean_html(f"<html><head>{head}</head><body><h1>{title}</h1>"
