@@ -268,7 +268,8 @@ class _Walk:
             if attrs:
                 if "hidden" in attrs or ("style" in attrs and _HIDDEN_STYLE.search(attrs["style"])):
                     continue
-                hints = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+                hints = (f"{attrs.get('class') or ''} {attrs.get('id') or ''} "
+                         f"{attrs.get('itemprop') or ''}")
                 is_noise = (is_noise or _is_noise(hints)
                             or (attrs.get("role") or "").lower() in _NEGATIVE_ROLES
                             or attrs.get("aria-hidden") == "true")

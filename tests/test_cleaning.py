@@ -266,6 +266,15 @@ def test_boilerplate_inside_the_article_container_is_dropped():
         "“We are glad to have it back,” a driver, Ana Ruiz, said."]
 
 
+def test_the_container_marked_as_the_article_body_wins_a_tie():
+    story = ("<p>The river rose two metres overnight, and the town, its bridges closed, "
+             "waited for the water to fall.</p>") * 3
+    other = story.replace("river", "canal").replace("town", "village")
+    page = clean_html(f"<body><div><div>{other}</div></div>"
+                      f"<div><div itemprop='articleBody'>{story}</div></div></body>")
+    assert "river" in page.body and "canal" not in page.body
+
+
 def test_sentences_that_start_like_stock_phrases_are_kept():
     sentences = ["Photographers waited outside the court.", "Watchdogs said the law is unclear.",
                  "Subscribers complained about the price.", "Copyright lawyers argued for weeks.",
