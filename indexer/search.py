@@ -34,6 +34,7 @@ SEARCH_SECONDS = 1.0  # a search stops looking for more results after this long
 EXPORT_SECONDS = 30.0  # as long for an export, which wants every result
 SPELL_WORDS, SPELL_CHARS = 12, 40  # longer queries, or words, are not spelling mistakes
 TOO_SLOW = "The query took too long; showing partial results."
+SNIPPET_FROM_CHARS = 50_000  # a snippet comes from the opening of a longer text
 
 
 @dataclass
@@ -303,8 +304,8 @@ class Archive:
                     cluster=stored.get("cluster", ""),
                     also_published_by=_other_sources(ranking.searcher, stored),
                     title_html=highlight.mark_all(stored.get("title", ""), title_terms),
-                    snippet_html=highlight.snippet(
-                        stored.get("body") or stored.get("description", ""), body_terms)))
+                    snippet_html=highlight.snippet((stored.get("body") or stored.get(
+                        "description", ""))[:SNIPPET_FROM_CHARS], body_terms)))
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 

@@ -21,7 +21,7 @@ import json
 import lzma
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -118,9 +118,29 @@ def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[
             skips.append(Skip(where, article))
         elif not article.title and not article.body:
             skips.append(Skip(where, "empty article (no title or text)"))
+        elif len(article.id) > MAX_LINE_CHARS:
+            skips.append(Skip(where, f"id longer than {MAX_LINE_CHARS} characters"))
         else:
-            articles.append(article)
+            articles.append(_bounded(article))
     return articles, skips
+
+
+def _bounded(article: Article) -> Article:
+    """``article`` with its text cut to MAX_BODY_CHARS and its title and other one-line
+    fields to MAX_LINE_CHARS, at a space: a record or file can hold any amount, an
+    article does not, and memory and time to index it grow with its size."""
+    lines = {name: getattr(article, name) for name in (
+        "title", "byline", "section", "source", "description")}
+    if len(article.body) <= MAX_BODY_CHARS and len(article.tags) <= MAX_TAGS and all(
+            len(text) <= MAX_LINE_CHARS for text in [*lines.values(), *article.tags]):
+        return article
+    return replace(article, body=_cut(article.body, MAX_BODY_CHARS),
+                   tags=[_cut(tag, MAX_LINE_CHARS) for tag in article.tags[:MAX_TAGS]],
+                   **{name: _cut(text, MAX_LINE_CHARS) for name, text in lines.items()})
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit + 1].rsplit(" ", 1)[0][:limit]
 
 
 def _decompress(data: bytes, compression: str) -> bytes:
@@ -234,3 +254,6 @@ READERS = {".html": _read_html, ".htm": _read_html, ".jsonl": _read_jsonl, ".txt
            ".sgm": _read_sgml, ".sgml": _read_sgml}
 DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 MAX_DECOMPRESSED = 256 << 20
+MAX_BODY_CHARS = 1_000_000  # as much as the cleaner reads of a page
+MAX_LINE_CHARS = 2_000  # of an id, title, byline, section, source, description or tag
+MAX_TAGS = 200

@@ -97,6 +97,9 @@ JSONL = [
     {"id": 7, "title": ["Mikemark", "list"], "body": {"not": "text"}, "tags": [None, {}, 3],
      "date": 1e308},
     {"id": "november-2", "title": "Oscarmark", "body": "Dated far ahead.", "date": "3000-01-01"},
+    {"id": "papa", "title": "Papamark " * 20_000, "body": "Papamark text. " * 300_000,
+     "tags": [f"tag{n}" for n in range(1000)]},
+    {"id": "x" * 5000, "title": "Quebecmark", "body": "An id as long as a story."},
 ]
 REAL_PAGES = sorted(p.name for p in (FIXTURES / "pages").glob("*.html"))
 # The marker word of each item that must be indexed, and its id.
@@ -105,7 +108,8 @@ GOOD = {"alphamark": "pages/script.html", "bravomark": "pages/entities.html",
         "deltamark": "pages/utf16.html", "echomark": "pages/wrong-charset.html",
         "foxtrotmark": "pages/nul.html", "golfmark": HUGE, "hotelmark": "pages/deep.html",
         "novembermark": "notes/script.txt", "indiamark": "india", "julietmark": "juliet",
-        "kilomark": "kilo", "limamark": "lima", "mikemark": "7", "oscarmark": "november-2"}
+        "kilomark": "kilo", "limamark": "lima", "mikemark": "7", "oscarmark": "november-2",
+        "papamark": "papa"}
 
 
 def jsonl_line(record) -> str:
@@ -146,6 +150,7 @@ def test_indexing_skips_each_bad_item_with_its_reason_and_keeps_every_good_one(h
         ("pages/empty.html", "empty file"),
         ("pages/image.html", "binary data, not text"),
         ("wire.jsonl", f"duplicate id 'india' (first in {archive / 'wire.jsonl'})"),
+        ("wire.jsonl:11", "id longer than 2000 characters"),
         ("wire.jsonl:2", "not valid JSON (Expecting property name enclosed in double "
                          "quotes)"),
         ("wire.jsonl:6", "not a JSON object"),
@@ -184,6 +189,10 @@ def test_text_is_decoded_and_cleaned_of_what_no_text_holds(hostile):
     assert archive.article("juliet").published == archive.article("kilo").published == ""
     assert archive.article("november-2").published == ""
     assert archive.article("7").title == "['Mikemark', 'list']"
+    papa = archive.article("papa")  # cut at a space to a size an article can have
+    assert len(papa.title) <= 2000 and papa.title.endswith("Papamark")
+    assert len(papa.body) <= 1_000_000 and papa.body.split()[-1] in ("Papamark", "text.")
+    assert len(papa.tags) == 200
 
 
 def assert_nothing_runnable(html: str, where: str) -> None:
