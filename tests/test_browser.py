@@ -230,6 +230,24 @@ def test_open_a_related_story(page, base):
     assert page.locator("h1").inner_text() == title
 
 
+def test_later_stories_are_switched_in_without_reloading_the_article(page, base):
+    page.goto(base + "/?q=cocoa&sort=newest")
+    page.locator("ol.results h2 a").first.click()
+    page.wait_for_url(re.compile("/articles/"))
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("link", name="include later stories").click()
+    earlier = page.get_by_role("link", name="only earlier stories")
+    playwright.expect(earlier).to_be_focused()
+    assert query_of(page.url)["related"] == ["all"]
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("section.related").count() == 1
+    assert "All dates" in page.locator("section.related .meta").first.inner_text()
+    earlier.click()
+    playwright.expect(page.get_by_role("link", name="include later stories")).to_be_focused()
+    assert "related" not in query_of(page.url)
+    assert page.evaluate("window.notReloaded") is True
+
+
 def test_copy_the_citation(browser, base):
     context = browser.new_context(viewport=DESKTOP)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)

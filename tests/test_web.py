@@ -312,3 +312,12 @@ def test_timeline_keeps_years_without_articles_as_gaps():
     assert timeline({"year": []}) is None
     months = timeline({"month": [FacetValue("1987-03", 5)]})
     assert len(months.bars) == 12 and months.bars[2].name == "March 1987"
+
+
+def test_the_related_part_of_an_article_page_alone(client):
+    whole = page(client.get(f"/articles/{SAMPLE_ID}?q=pact&related=all"))
+    part = page(client.get(f"/articles/{SAMPLE_ID}?q=pact&related=all&part=related"))
+    assert not part.find("article") and not part.find("html")
+    assert str(part.select_one("section.related")) == str(whole.select_one("section.related"))
+    toggle = part.find("a", string="only earlier stories")
+    assert toggle["href"] == f"/articles/{SAMPLE_ID}?q=pact" and toggle["data-part"] == "related"

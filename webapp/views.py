@@ -104,11 +104,14 @@ def help_page():
 
 @bp.get("/articles/<path:doc_id>")
 def article_page(doc_id):
+    """An article with its related stories; with ``part=related``, only the related
+    stories' section (what the page's script swaps in when the dates are switched)."""
     article = archive().article(doc_id, request.args.get("q", ""))
     if article is None:
         abort(404)
     include_later = request.args.get("related") == "all"
-    return render_template("article.html", article=article, query=request.args.get("q", ""),
+    page = "related_section.html" if request.args.get("part") == "related" else "article.html"
+    return render_template(page, article=article, query=request.args.get("q", ""),
                            related=archive().related(doc_id, include_later=include_later),
                            include_later=include_later)
 

@@ -1,4 +1,5 @@
-// The article page: step through the query's matches, and copy the citation.
+// The article page: step through the query's matches, copy the citation, and switch the
+// related stories between earlier ones and all without reloading the article.
 "use strict";
 
 (function () {
@@ -39,5 +40,26 @@
       }
     });
     button.hidden = false;
+  });
+
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("section.related a[data-part=related]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    const url = new URL(link.href);
+    url.searchParams.set("part", "related");
+    const section = link.closest("section.related");
+    section.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(response.statusText);
+      const parsed = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = parsed.querySelector("section.related");
+      section.replaceWith(fresh);
+      history.replaceState(null, "", link.href);
+      fresh.querySelector("a[data-part=related]")?.focus();
+    } catch (error) {
+      window.location.assign(link.href); // the whole page then, as without JavaScript
+    }
   });
 })();
