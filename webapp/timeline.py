@@ -7,7 +7,8 @@ from calendar import month_abbr, month_name
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 600, 90  # the chart's viewBox, bars drawn from the baseline up
-LABELS = 8  # period labels under the bars, at most
+LOWEST = 3  # the height of a bar for any articles at all, however few: visible
+LABELS = 8  # period labels under the bars, about
 
 
 @dataclass
@@ -66,6 +67,13 @@ def _periods(facet: str, values: list) -> list[str]:
     return [str(year) for year in range(min(years), max(years) + 1)]
 
 
+def _labelled(i: int, periods: int, every: int) -> bool:
+    """Whether bar ``i`` is named: the first, the last, and every ``every`` bars from
+    the first unless too near the last."""
+    last = periods - 1
+    return i in (0, last) or (i % every == 0 and last - i >= every * .6)
+
+
 def timeline(facets: dict) -> Timeline | None:
     """The timeline of a result page's date facets; None when no result has a date."""
     facet = "year" if facets.get("year") else "month" if facets.get("month") else None
@@ -81,9 +89,9 @@ def timeline(facets: dict) -> Timeline | None:
     bars = []
     for i, period in enumerate(periods):
         count = counts.get(period, 0)
-        height = round(HEIGHT * count / tallest, 1) if count else 0
+        height = round(max(HEIGHT * count / tallest, LOWEST), 1) if count else 0
         label = month_abbr[int(period[5:])] if facet == "month" else period
         bars.append(Bar(facet, period, count, period in active, x=round(i * slot + slot * .1, 1),
                         y=round(HEIGHT - height, 1), width=round(slot * .8, 1), height=height,
-                        label=label if (len(periods) - 1 - i) % every == 0 else ""))
+                        label=label if _labelled(i, len(periods), every) else ""))
     return Timeline(facet, bars)
