@@ -30,6 +30,7 @@ import argparse
 import json
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -108,9 +109,16 @@ def _records(files: list[Path]):
             yield from map(json.loads, lines)
 
 
-def run_measured(command: list[str]) -> tuple[float, int]:
-    """Run ``command``; its wall time (s) and peak resident memory (bytes, the sum over
-    the process and its children, sampled every 50 ms)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_measured(command: list[str]) -> tuple[float, int, float]:
+    """Run ``command``; its wall time (s), peak resident memory (bytes, the sum over
+    the process and its children, sampled every 50 ms) and CPU time (s, its own and its
+    workers')."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     peak = 0
@@ -123,7 +131,7 @@ def run_measured(command: list[str]) -> tuple[float, int]:
         time.sleep(0.05)
     if process.returncode:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode})")
-    return time.perf_counter() - started, peak
+    return time.perf_counter() - started, peak, _children_cpu() - cpu
 
 
 def disk_size(path: Path) -> int:
@@ -177,16 +185,15 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
     searches = query_mix(files, args.queries, args.seed)
     figures: dict[str, dict[str, float]] = {}
 
-    def indexed(name, seconds, peak, size):
+    def indexed(name, seconds, peak, cpu, size):
         figures[name] = {"articles/s": n / seconds, "MB/s": megabytes / seconds,
-                         "build s": seconds, "peak RSS MB": peak / 2**20,
+                         "build s": seconds, "build CPU s": cpu, "peak RSS MB": peak / 2**20,
                          "index MB": size / 2**20}
         print(f"  {name}: indexed in {seconds:.1f} s", flush=True)
 
     index_dir = workdir / "morgue"
     if "morgue" in args.systems:
-        seconds, peak = run_measured(morgue_index(files, index_dir))
-        indexed("morgue", seconds, peak, disk_size(index_dir))
+        indexed("morgue", *run_measured(morgue_index(files, index_dir)), disk_size(index_dir))
     for key, make in SYSTEMS.items():
         if key not in args.systems:
             continue
@@ -195,9 +202,9 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
         except ImportError:
             print(f"  ({key}: not installed, left out)")
             continue
-        seconds, peak = run_measured([sys.executable, "-m", "bench.perf", "--build", key,
-                                      "--workdir", str(workdir), *map(str, files)])
-        indexed(system.name, seconds, peak, disk_size(system.store))
+        indexed(system.name, *run_measured([sys.executable, "-m", "bench.perf", "--build", key,
+                                            "--workdir", str(workdir), *map(str, files)]),
+                disk_size(system.store))
         system.open()
         figures[system.name].update(latencies(system.page, searches, lambda got: got[0]))
     if "morgue" in args.systems:
@@ -205,11 +212,11 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
         figures["morgue"].update(latencies(
             lambda search: archive.search(morgue_request(search)), searches,
             lambda page: page.articles))
-        seconds, _ = run_measured(morgue_index(files, index_dir, "--rebuild"))
-        figures["morgue"]["rebuild s"] = seconds
+        seconds, _, cpu = run_measured(morgue_index(files, index_dir, "--rebuild"))
+        figures["morgue"].update({"rebuild s": seconds, "rebuild CPU s": cpu})
         edited = edit_share(files, 0.01, args.seed)
-        seconds, _ = run_measured(morgue_index(files, index_dir))
-        figures["morgue"]["reindex 1% s"] = seconds
+        seconds, _, cpu = run_measured(morgue_index(files, index_dir))
+        figures["morgue"].update({"reindex 1% s": seconds, "reindex 1% CPU s": cpu})
         print(f"  morgue: rebuilt in {figures['morgue']['rebuild s']:.1f} s, reindexed "
               f"{edited} edited articles in {seconds:.1f} s", flush=True)
         figures["morgue"]["search page req/s"] = web_load(index_dir, searches, args)

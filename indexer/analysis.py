@@ -66,6 +66,18 @@ def _fold(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
+class FoldingTokenizer(RegexTokenizer):
+    """:func:`exact_analyzer` in one stage: the same tokens, sooner (for highlighting)."""
+
+    def __init__(self):
+        super().__init__(TOKEN_PATTERN)
+
+    def __call__(self, value, **options):
+        for token in super().__call__(value, **options):
+            token.text = _fold(token.text)
+            yield token
+
+
 def folded_words(text: str) -> list[str]:
     """The words of ``text`` as :func:`exact_analyzer` gives them, in order (a word's
     position is its index)."""

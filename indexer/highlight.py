@@ -11,11 +11,12 @@ from html import escape
 
 from whoosh import highlight
 
-from .analysis import stem_word
-from .schema import EXACT, EXACT_TWIN
+from .analysis import FoldingTokenizer, folded_words, stem_word
+from .schema import EXACT_TWIN
 
 SNIPPET_CHARS = 130  # words per fragment, counted in characters (spaces not included)
 SNIPPET_FRAGMENTS = 2
+WORDS = FoldingTokenizer()  # the words of a text, as the exact fields index them
 
 
 class MarkFormatter(highlight.Formatter):
@@ -49,8 +50,8 @@ class QueryTerms:
 
     def matching(self, text: str) -> frozenset[str]:
         """The folded words of ``text`` that the query looks for."""
-        words = {token.text for token in EXACT(text)}
-        return frozenset(w for w in words if w in self.exact or stem_word(w) in self.stems)
+        return frozenset(w for w in set(folded_words(text))
+                         if w in self.exact or stem_word(w) in self.stems)
 
 
 def snippet(text: str, terms: QueryTerms, chars: int = SNIPPET_CHARS) -> str:
@@ -59,7 +60,7 @@ def snippet(text: str, terms: QueryTerms, chars: int = SNIPPET_CHARS) -> str:
     text = " ".join(text.split())
     if terms:
         fragmenter = highlight.ContextFragmenter(maxchars=chars, surround=chars // 3)
-        found = highlight.highlight(text, terms.matching(text), EXACT, fragmenter,
+        found = highlight.highlight(text, terms.matching(text), WORDS, fragmenter,
                                     MarkFormatter(), top=SNIPPET_FRAGMENTS)
         if found:
             return found
@@ -70,7 +71,7 @@ def snippet(text: str, terms: QueryTerms, chars: int = SNIPPET_CHARS) -> str:
 def mark_all(text: str, terms: QueryTerms) -> str:
     """All of ``text`` as safe HTML, every matched word in ``<mark>``."""
     if terms:
-        found = highlight.highlight(text, terms.matching(text), EXACT,
+        found = highlight.highlight(text, terms.matching(text), WORDS,
                                     highlight.WholeFragmenter(), MarkFormatter())
         if found:
             return found

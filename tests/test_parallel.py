@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench import corpora
-from indexer.analysis import folded_words
+from indexer.analysis import FoldingTokenizer, folded_words
 from indexer.request import SearchRequest
-from indexer.schema import SCHEMA, ArticleText
+from indexer.schema import EXACT, SCHEMA, ArticleText
 from indexer.search import Archive
 from indexer.store import open_live
 from indexer.writing import index_paths
@@ -94,6 +94,15 @@ def test_one_pass_analysis_gives_the_analyzers_terms(name):
         expected = sorted((term.encode("utf-8"), freq, weight, value) for term, freq, weight, value
                           in field.format.word_values(text, field.analyzer, mode="index"))
         assert sorted(field.postings(folded_words(text))) == expected, text[:80]
+
+
+def test_the_highlighting_tokenizer_gives_the_exact_analyzers_words_and_places():
+    tokenizer = FoldingTokenizer()
+    for text in _texts():
+        def tokens(analyzer):
+            return [(t.text, t.pos, t.startchar, t.endchar) for t in
+                    analyzer(text, positions=True, chars=True, mode="query", removestops=False)]
+        assert tokens(tokenizer) == tokens(EXACT), text[:80]
 
 
 def _descendants(pid: int) -> set[int]:
