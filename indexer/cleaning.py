@@ -5,11 +5,11 @@ stack), gathers the page's metadata and its text split at block boundaries. Meta
 comes from the page's own markup, most trusted first (see :mod:`indexer.pagemeta`). The
 main text is chosen the way Readability does: each paragraph scores its parent and
 further ancestors by its length and commas; the best container (less its share of link
-text, more for class/id hints such as "article-body") and those of its siblings that
-score nearly as well are kept. Inside them, blocks whose class, id, role or tag says
-boilerplate (share bars, "related" boxes, newsletter sign-ups, captions), link lists and
-stock phrases are dropped. A sane JSON-LD ``articleBody`` is preferred when the page
-gives one.
+text, more for hints such as "article-body") is kept, with an ancestor that holds other
+near-best ones, siblings that score nearly as well and containers of its class. Inside
+them, blocks whose class, id, role or tag says boilerplate (share bars, "related" boxes,
+newsletter sign-ups, captions), link lists, bylines, date lines and stock phrases are
+dropped. A JSON-LD ``articleBody`` more than twice as long replaces the text found.
 """
 
 from __future__ import annotations
