@@ -103,5 +103,5 @@ def suggest(searcher, text: str, words: int = 6, titles: int = 4) -> list[Sugges
     if not prefix:
         return _titles(searcher, context, [], titles)
     completed = _completions(searcher, head, context, prefix, words)
-    return ([Suggestion(text, "query") for text, _ in completed]
+    return ([Suggestion(query, "query") for query, _ in completed]
             + _titles(searcher, context, [word for _, word in completed], titles))
