@@ -321,3 +321,24 @@ def test_the_related_part_of_an_article_page_alone(client):
     assert str(part.select_one("section.related")) == str(whole.select_one("section.related"))
     toggle = part.find("a", string="only earlier stories")
     assert toggle["href"] == f"/articles/{SAMPLE_ID}?q=pact" and toggle["data-part"] == "related"
+
+
+def test_a_story_in_several_outlets_is_one_result_naming_the_others(tmp_path):
+    body = ("The harbour authority approved the dredging of the northern channel on "
+            "Tuesday after a long dispute with fishermen over silt and the spawning "
+            "grounds of the bay, officials said in a statement. ") * 3
+    write_jsonl(tmp_path / "a.jsonl", [
+        {"id": f"wire-{n}", "title": f"Harbour dredging approved ({source})", "body": body,
+         "source": source, "date": "2014-03-0" + str(n + 1)}
+        for n, source in enumerate(["Gazette", "Herald", "Post"])])
+    index_paths([tmp_path], tmp_path / "index")
+    client = create_app(tmp_path / "index").test_client()
+    soup = page(client.get("/?q=dredging"))
+    [result] = soup.select("ol.results li.result")
+    link = result.select_one("a.copies")
+    assert link.get_text(" ", strip=True).startswith("also published by 2 outlets")
+    shown = result.select_one(".source").get_text()
+    others = sorted({"Gazette", "Herald", "Post"} - {shown})
+    assert link.select_one(".visually-hidden").get_text() == ": " + ", ".join(others)
+    cluster = page(client.get(link["href"]))
+    assert len(cluster.select("ol.results li.result")) == 3
