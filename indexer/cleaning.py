@@ -68,7 +68,6 @@ _STOCK = re.compile(
     r"also read\b.*|"
     r"follow .{0,80}\b(facebook|twitter|instagram|linkedin|newsletter)\b.*|"
     r"(getty|ap|afp|reuters) images?\W*)$", re.I)
-_BYLINE = re.compile(r"(?i:by)\s+[^\W\d_][^.!?]{0,60}$")
 # Prose with links in it, not a list of links: a long text that ends a sentence.
 _SENTENCES = re.compile(r"^.{60,}[.!?][\"'”’)]?$", re.S)
 STOCK_MAX = 120  # longest paragraph checked against the stock phrases
@@ -468,7 +467,7 @@ def _main_text(walk: _Walk, title: str) -> str:
         text = paragraph.text
         if not (text == title or _CAPTION.search(text)
                 or (paragraph.links > 0.5 and not _SENTENCES.search(text))
-                or (len(text) <= STOCK_MAX and (_STOCK.match(text) or _BYLINE.match(text)
+                or (len(text) <= STOCK_MAX and (_STOCK.match(text) or pm.is_byline_line(text)
                                                 or pm.is_date_line(text)))):
             kept.append(text)
     return "\n\n".join(kept)

@@ -37,6 +37,8 @@ _UPDATED = re.compile(r"updat|modif|edited", re.I)
 # Other meta tags that name a publication date: "sn-post-date", "pub_date", ...
 _DATE_KEY = re.compile(r"(?:pub|post|creat|releas).{0,12}(?:date|time)|"
                        r"date.{0,3}(?:pub|post|creat|releas)", re.I)
+# Lower-case words in a list of names.
+_NAME_WORDS = {"and", "&", "de", "da", "del", "der", "di", "du", "la", "le", "van", "von"}
 _BY = re.compile(r"^\s*(?:written\s+|posted\s+)?by[:\s]+", re.I)
 
 
@@ -102,6 +104,14 @@ def byline(text: str) -> str:
     """A visible byline's names, without a leading "By"."""
     text = clean_line(_BY.sub("", text))
     return text if 0 < len(text) < 100 else ""
+
+
+def is_byline_line(text: str) -> bool:
+    """Whether ``text`` is "By" and a few names ("By Ana Silva and Tom Lee"), not a
+    phrase ("By the numbers")."""
+    words = text.replace(",", " ").split()
+    return 1 < len(words) <= 12 and words[0].lower() == "by" and all(
+        word[0].isupper() or word.lower() in _NAME_WORDS for word in words[1:])
 
 
 def _squash(text: str) -> str:
