@@ -3,9 +3,10 @@
     python -m bench.load [--index DIR] [--clients 16] [--seconds 60] [--max-requests N]
 
 Starts ``morgue serve`` on a free loopback port over ``--index`` (or over an index it
-builds of the sample archive and Reuters-21578 stories), sends the mix of QUERIES to the
-search page (``/``) and ``/api/search`` from ``--clients`` threads for ``--seconds`` (or
-until ``--max-requests``), and prints the status counts, requests per second and latency
+builds of the sample archive and Reuters-21578 stories), times each request of the mix
+(NORMAL and ABUSIVE queries and arguments, to the search page ``/`` and ``/api/search``)
+alone, then sends the mix from ``--clients`` threads for ``--seconds`` (or until
+``--max-requests``), and prints the status counts, requests per second and latency
 percentiles, normal and abusive queries apart. Exits 1 on any 5xx or failed request.
 :func:`run_load` is the load generator, for other benchmarks.
 """
@@ -167,6 +168,11 @@ def run_load(base_url: str, paths, clients: int = 16, seconds: float = 60.0,
     return stats
 
 
+def probe(base_url: str, paths) -> LoadStats:
+    """Each of ``paths`` requested once, alone: what each costs without contention."""
+    return run_load(base_url, paths, clients=1, seconds=3600, max_requests=len(paths))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -231,11 +237,17 @@ def main(argv=None) -> int:
             index_dir = build_index(Path(scratch), args.stories)
         with Server(index_dir, args.threads) as server:
             paths = mix()
+            alone = probe(server.url, paths)
+            print(f"each of {len(paths)} requests alone: slowest "
+                  f"{alone.slowest[0] * 1000:.0f} ms for {alone.slowest[1][:100]}; "
+                  + ", ".join(f"{label} max {alone.percentiles(label)['max']:.0f} ms"
+                              for label in sorted(alone.latencies)), flush=True)
             print(f"{args.clients} clients, {len(paths)} distinct requests, "
                   f"{args.seconds:g} s against {server.url}", flush=True)
             stats = run_load(server.url, paths, args.clients, args.seconds, args.max_requests)
     print(stats.report())
-    return 1 if stats.server_errors or stats.failures else 0
+    failed = stats.server_errors or stats.failures or alone.server_errors or alone.failures
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
