@@ -37,6 +37,11 @@ _UPDATED = re.compile(r"updat|modif|edited", re.I)
 # Other meta tags that name a publication date: "sn-post-date", "pub_date", ...
 _DATE_KEY = re.compile(r"(?:pub|post|creat|releas).{0,12}(?:date|time)|"
                        r"date.{0,3}(?:pub|post|creat|releas)", re.I)
+_DATE_LINE_WORDS = {"published", "posted", "updated", "last", "on", "at", "am", "pm", "a.m",
+                    "p.m", "date", "time", "", "|", "-", "–", "—", "•", "·", "/", "monday",
+                    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon",
+                    "tue", "wed", "thu", "fri", "sat", "sun"}
+_CLOCK = re.compile(r"\d{1,2}[:.]\d\d(?::\d\d)?(?:[ap]\.?m\.?)?,?", re.I)
 # Lower-case words in a list of names.
 _NAME_WORDS = {"and", "&", "de", "da", "del", "der", "di", "du", "la", "le", "van", "von"}
 _BY = re.compile(r"^\s*(?:written\s+|posted\s+)?by[:\s]+", re.I)
@@ -177,10 +182,14 @@ def text_date(lines: list[str]) -> str:
 
 
 def is_date_line(text: str) -> bool:
-    """Whether ``text`` is a date and at most three other words ("Published Nov. 20,
-    2019 6:02 AM EST")."""
+    """Whether ``text`` is a date with nothing but words of a date line around it
+    ("Published Nov. 20, 2019 6:02 AM EST", "Monday, November 18, 2019")."""
     match = _TEXT_DATE.search(text)
-    return bool(match) and len((text[:match.start()] + text[match.end():]).split()) <= 3
+    if not match:
+        return False
+    others = (text[:match.start()] + " " + text[match.end():]).split()
+    return all(word.strip(",:.()").lower() in _DATE_LINE_WORDS or _CLOCK.fullmatch(word)
+               or (word.isupper() and len(word) <= 4) for word in others)
 
 
 def date(ld: dict, meta: dict[str, str], times: list[str], urls: list[str],

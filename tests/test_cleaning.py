@@ -279,7 +279,7 @@ def test_sentences_that_start_like_stock_phrases_are_kept():
     sentences = ["Photographers waited outside the court.", "Watchdogs said the law is unclear.",
                  "Subscribers complained about the price.", "Copyright lawyers argued for weeks.",
                  "Recommended doses were halved.", "By noon, the road was open.",
-                 "By the numbers"]
+                 "By the numbers", "It ended on 5 May 2020."]
     page = clean_html("<article>" + "".join(f"<p>{s}</p>" for s in sentences) + "</article>")
     assert page.body.split("\n\n") == sentences
 
