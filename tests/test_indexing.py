@@ -157,7 +157,7 @@ def test_an_indexer_killed_at_random_points_loses_nothing_and_a_rerun_completes(
 
     # At moments after the indexer took the write lock: reading, writing, committing.
     seeded = random.Random(KILL_SEED + rebuild)
-    moments = sorted(seeded.uniform(0, 2.0) for _ in range(4))
+    moments = sorted(seeded.uniform(0, 1.5) for _ in range(4))
     for moment in moments:
         process = start_indexer(archive_dir, index, rebuild)
         while (index / "write.lock").read_text() != f"morgue index (pid {process.pid})":
