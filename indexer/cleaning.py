@@ -253,9 +253,8 @@ class _Walk:
                 continue
             name, attrs = child.name, child.attrs
             if name in _METADATA_TAGS or (attrs and (
-                    "itemprop" in attrs or "rel" in attrs
-                    or ("class" in attrs and (_is_byline(attrs["class"])
-                                              or _is_date(attrs["class"]))))):
+                    "itemprop" in attrs or "author" in (attrs.get("rel") or "")
+                    or _is_marked(attrs.get("class") or ""))):
                 self._collect(child, name, attrs)
             if name in SKIP_TAGS:
                 continue
@@ -317,6 +316,12 @@ def _is_noise(hints: str) -> bool:
 
 
 _LAST_PART = re.compile(r"[-_]+")
+
+
+@lru_cache(maxsize=4096)
+def _is_marked(classes: str) -> bool:
+    """Whether a class names a byline or a publication date."""
+    return _is_byline(classes) or _is_date(classes)
 
 
 @lru_cache(maxsize=4096)
