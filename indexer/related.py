@@ -1,13 +1,16 @@
 """Related stories: the archive's coverage an editor should read or link, for an article
 of the archive or for a draft that is not in it.
 
-The query is made of the text's most distinctive words (their frequency in the text,
-the title counting three times and the lead twice, times their rarity in the archive)
-and of the names and other capitalised phrases it uses, kept together as phrases.
-Candidates are ranked by BM25F, then re-ranked: nearer in time ranks a little higher,
-and a story whose title is too like one already listed gives way (maximal marginal
-relevance), so the list is not five versions of one event. Near-duplicates of the text
-itself are left out, and each cluster of near-duplicates is listed once.
+Stories are compared by their term vectors (:mod:`indexer.vectors`: each word weighted by
+its count in the story, the title counting three times and the lead twice, and by its
+rarity in the archive). The text's vector finds the most similar stories; their mean is
+added to it (pseudo-relevance feedback, as in Rocchio's method) and the
+``FEEDBACK_TERMS`` strongest words of the sum find the candidates, so that a story told
+in other words is found too. Candidates are re-ranked: nearer in time ranks a little
+higher, and a story whose title is too like one already listed gives way (maximal
+marginal relevance), so the list is not five versions of one event. Near-duplicates of
+the text itself are left out, and each cluster of near-duplicates is listed once. Each
+story says why: the names (capitalised phrases) and key words it shares with the text.
 """
 
 from __future__ import annotations
@@ -16,22 +19,21 @@ import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
-from whoosh import query as wq
-from whoosh.analysis import STOP_WORDS
+from whoosh.query import Or, Term
 
-from .analysis import stem_word
+from . import vectors
 from .duplicates import JACCARD, signature
-from .schema import EXACT
+from .schema import SCHEMA
 
-KEY_TERMS = 25
-TITLE_TERMS = 8  # the key words also looked for in titles
-KEY_PHRASES = 8
+FEEDBACK_DOCS = 40  # most similar stories whose mean is added to the text's vector
+FEEDBACK_WEIGHT = 1.0
+FEEDBACK_TERMS = 200
 CANDIDATES = 100
-COMMON = 0.05  # a word in more than this share of the archive (and 100 articles) is no key
-TITLE_WEIGHT, LEAD_WEIGHT = 3, 2
+KEY_TERMS = 25  # the text's words shown as reasons
+KEY_PHRASES = 8
 MIN_SHARED = 2  # key words a related story has in common with the text, or one name
 RECENCY_DAYS = 365  # nearness in time counts over about this span
 DIVERSITY = 0.3  # weight of a story's likeness to those listed before it
@@ -80,54 +82,37 @@ def check_text(text: str) -> str:
     return text
 
 
-def _words(text: str):
-    """(stem, word as written) of each indexed word of ``text``."""
-    for token in EXACT(text):
-        if len(token.text) >= 2 and token.text not in STOP_WORDS:
-            yield stem_word(token.text), token.text
-
-
-def _query(searcher, title: str, body: str) -> tuple[wq.Query, dict[str, str], list[str]]:
-    """The query of the text's key words and phrases, how each key (a stem, or the
-    words of a phrase) is shown, and the keys as shown, names first."""
-    lead, _, rest = body.partition("\n\n")
-    counts: Counter = Counter()
-    written: dict[str, Counter] = {}
-    for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1)):
-        for stem, word in _words(text):
-            counts[stem] += weight
-            written.setdefault(stem, Counter())[word] += 1
-    docs = max(searcher.doc_count(), 1)
-
-    def rarity(stem: str) -> float:
-        """The stem's idf; none for a stem in no article or in too many to tell."""
-        found = searcher.doc_frequency("body", stem)
-        return math.log(1 + docs / found) if 0 < found <= max(docs * COMMON, 100) else 0.0
-
-    weights = {stem: (1 + math.log(count)) * rarity(stem) for stem, count in counts.items()}
-    terms = [s for s in sorted(weights, key=weights.get, reverse=True)
-             if weights[s] > 0 and any(c.isalpha() for c in s)][:KEY_TERMS]
-    # Names are capitalised runs of words; an all-capitals headline has none to tell.
+def _names(title: str, body: str) -> list[str]:
+    """The text's names, capitalised runs of two to four words, most used first (an
+    all-capitals headline has none to tell)."""
     named = (body,) if title.isupper() else (title, body)
     names = Counter(name for text in named for name in _NAME.findall(text)
                     if len(name.split()) <= 4)
-    phrase_weights = {}
-    for name, count in names.items():
-        words = [token.text for token in EXACT(name)]
-        stems = [stem_word(w) for w in words if w not in STOP_WORDS]
-        if len(words) > 1 and stems:
-            phrase_weights[tuple(words)] = (1 + math.log(count)) * sum(map(rarity, stems))
-    phrases = sorted(phrase_weights, key=phrase_weights.get, reverse=True)[:KEY_PHRASES]
-    top = max([weights[t] for t in terms] + [1e-9])
-    clauses = [wq.Term("body", stem, boost=weights[stem] / top) for stem in terms]
-    clauses += [wq.Term("title", stem, boost=2 * weights[stem] / top)
-                for stem in terms[:TITLE_TERMS]]
-    clauses += [wq.Phrase("body_exact", list(words), boost=phrase_weights[words] / top)
-                for words in phrases]
-    # What each key is shown as: names first, in quotes, then words as written.
-    shown = {" ".join(words): f"“{' '.join(words)}”" for words in phrases}
-    shown.update({stem: written[stem].most_common(1)[0][0] for stem in terms})
-    return wq.Or(clauses), shown, list(shown.values())
+    return [name for name, _ in names.most_common(KEY_PHRASES)]
+
+
+def _best(scores: np.ndarray, n: int) -> np.ndarray:
+    """The positions of the ``n`` highest positive ``scores``, highest first."""
+    n = min(n, int(np.count_nonzero(scores > 0)))
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    best = np.argpartition(-scores, n - 1)[:n]
+    return best[np.argsort(-scores[best], kind="stable")]
+
+
+def _allowed(searcher, matrix: vectors.Matrix, before: datetime | None,
+             exclude: tuple[str, str]) -> np.ndarray:
+    """Which articles may be listed: published before ``before`` (when given), and
+    neither the text itself nor in its cluster."""
+    allowed = np.ones(matrix.doc_count, dtype=bool)
+    if before is not None:
+        end = before.astimezone(timezone.utc).replace(tzinfo=None)
+        allowed &= matrix.published < SCHEMA["published"].to_column_value(end)
+    doc_id, cluster = exclude
+    if doc_id:
+        mine = Or([Term("id", doc_id)] + ([Term("cluster", cluster)] if cluster else []))
+        allowed[list(searcher.docs_for_query(mine))] = False
+    return allowed
 
 
 def find(searcher, title: str, body: str, published: datetime | None = None,
@@ -136,39 +121,47 @@ def find(searcher, title: str, body: str, published: datetime | None = None,
     """Stories related to the text (``title`` and ``body``), published before
     ``before`` when it is given; ``exclude`` names the (id, cluster) of the text itself
     when it is an article of the archive."""
-    query, shown, order = _query(searcher, title, body)
-    result = RelatedList(before=before.isoformat() if before else "", terms=order[:12])
-    if not order:
+    matrix = vectors.matrix(searcher.reader())
+    written: dict[str, Counter] = {}
+    counts = vectors.term_counts(title, body, written)
+    terms, weights = matrix.vector(counts, in_archive=bool(exclude[0]))
+    key = terms[np.argsort(-weights, kind="stable")[:KEY_TERMS]].tolist()
+    by_hash = {vectors.term_hash(stem): forms for stem, forms in written.items()}
+    shown = {term: by_hash[int(matrix.hashes[term])].most_common(1)[0][0] for term in key}
+    names = _names(title, body)
+    result = RelatedList(before=before.isoformat() if before else "",
+                         terms=([f"“{name}”" for name in names] + list(shown.values()))[:12])
+    if not len(terms):
         return result
-    filter_ = None
-    if before is not None:
-        end = before.astimezone(timezone.utc).replace(tzinfo=None) - timedelta(microseconds=1)
-        filter_ = wq.DateRange("published", None, end)
-    hits = searcher.search(query, limit=CANDIDATES, filter=filter_, terms=True,
-                           mask=wq.Or([wq.Term("id", exclude[0]),
-                                       wq.Term("cluster", exclude[1])]) if exclude[0] else None)
+    allowed = _allowed(searcher, matrix, before, exclude)
+    first = matrix.scores(terms, weights) * allowed
+    feedback_terms, feedback = matrix.centroid(_best(first, FEEDBACK_DOCS))
+    total = np.zeros(len(matrix.hashes))
+    total[terms] += weights
+    total[feedback_terms] += FEEDBACK_WEIGHT * feedback
+    strongest = _best(total, FEEDBACK_TERMS)
+    scores = matrix.scores(strongest, total[strongest]) * allowed
     own = signature(body or title)
     signatures = searcher.reader().column_reader("minhash")
     candidates: dict[str, dict] = {}  # by cluster, best first
-    for hit in hits:
-        stored = hit.fields()
-        data = signatures[hit.docnum]
+    for docnum in _best(scores, CANDIDATES).tolist():
+        data = signatures[docnum]
         if own is not None and data and \
                 np.mean(np.frombuffer(data, dtype=np.uint32) == own) >= JACCARD:
             continue  # the same story as the text, with small edits
+        stored = searcher.stored_fields(docnum)
         cluster = stored.get("cluster") or stored["id"]
         if cluster in candidates:
             candidates[cluster]["copies"] += 1
             continue
-        matched = {text.decode() if isinstance(text, bytes) else text
-                   for _, text in hit.matched_terms()}
-        for words in (k for k in shown if " " in k):
-            if set(words.split()) <= matched:
-                matched.add(words)
-        shared = [shown[key] for key in shown if key in matched]
-        if len(shared) < MIN_SHARED and not any(" " in key for key in matched):
+        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
+        common = set(matrix.row(docnum)[0].tolist())
+        shared = [f"“{name}”" for name in names if name in text]
+        words = [shown[term] for term in key if term in common]
+        if len(words) < MIN_SHARED and not shared:
             continue  # one word in common is chance, not a relation
-        candidates[cluster] = dict(stored=stored, score=hit.score, copies=1, shared=shared)
+        candidates[cluster] = dict(stored=stored, score=float(scores[docnum]), copies=1,
+                                   shared=shared + words)
     result.stories = _rerank(list(candidates.values()), published, limit)
     return result
 
@@ -185,8 +178,8 @@ def _rerank(candidates: list[dict], published: datetime | None, limit: int):
             days = abs((datetime.fromisoformat(date) - published).total_seconds()) / 86400
             relevance *= 0.8 + 0.2 * math.exp(-days / RECENCY_DAYS)
         candidate["relevance"] = relevance
-        candidate["title_words"] = {stem for stem, _ in _words(candidate["stored"].get(
-            "title", ""))}
+        candidate["title_words"] = {stem for stem, _ in vectors.words(
+            candidate["stored"].get("title", ""))}
     listed: list[dict] = []
     while candidates and len(listed) < limit:
         def value(candidate):

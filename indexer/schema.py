@@ -60,7 +60,7 @@ def _facet():
 
 
 # Raised whenever the fields change: an index of another version is rebuilt, not read.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
@@ -88,5 +88,7 @@ SCHEMA = Schema(
     # cluster, and the MinHash signature of the body.
     cluster=ID(stored=True, sortable=True),
     minhash=COLUMN(VarBytesColumn()),
+    # The article's weighted word counts, for related stories (indexer.vectors).
+    terms=COLUMN(VarBytesColumn()),
     **{name: _facet() for name in FACETS.values()},
 )

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import vectors
 from .analysis import folded_words
 from .article import Article, parse_date
 from .duplicates import Clusters, words_signature
@@ -60,12 +61,14 @@ class Summary:
 
 @dataclass
 class Prepared:
-    """An article analysed for writing: the terms of each text field, and the MinHash
-    signature of its body (of its title when it has no body; None when empty)."""
+    """An article analysed for writing: the terms of each text field, the MinHash
+    signature of its body (of its title when it has no body; None when empty), and its
+    term vector for related stories."""
 
     article: Article
     terms: dict[str, Postings]
     signature: np.ndarray | None
+    vector: bytes
 
 
 def prepare(article: Article) -> Prepared:
@@ -73,7 +76,8 @@ def prepare(article: Article) -> Prepared:
     words = {name: folded_words(getattr(article, name)) for name in set(TEXT_SOURCES.values())}
     terms = {name: SCHEMA[name].postings(words[source]) for name, source in TEXT_SOURCES.items()}
     return Prepared(article, terms,
-                    words_signature(words["body"] if article.body else words["title"]))
+                    words_signature(words["body"] if article.body else words["title"]),
+                    vectors.encode(vectors.term_counts(article.title, article.body)))
 
 
 def document(prepared: Prepared, cluster: str, signature: bytes) -> dict:
@@ -93,6 +97,8 @@ def document(prepared: Prepared, cluster: str, signature: bytes) -> dict:
     fields.update((name, value) for name, value in facets.items() if value)
     if signature:
         fields.update(minhash=signature)
+    if prepared.vector:
+        fields.update(terms=prepared.vector)
     if published:
         fields.update(date=published.replace(tzinfo=None), dated="1",
                       published=published.astimezone(timezone.utc).replace(tzinfo=None),

@@ -202,3 +202,30 @@ def test_command_line_related(archive, tmp_path):
     draft.write_text("Silt spill halts harbour dredging")
     assert "p3" in morgue("--text-file", str(draft)).stdout
     assert morgue().returncode == 2
+
+
+def test_related_lists_follow_the_index_as_stories_are_added_and_removed(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", STORIES)
+    index_paths([tmp_path], tmp_path / "index")
+    archive = Archive(tmp_path / "index")
+    assert "p7" not in ids(archive.related("p6"))
+    added = story("p7", "2014-04-01T12:00:00+00:00", "Silt spill review finds dredging fault",
+                  "The council review of the harbour silt spill blamed the dredging contract.")
+    write_jsonl(tmp_path / "b.jsonl", [added])
+    index_paths([tmp_path], tmp_path / "index")
+    assert "p7" in ids(archive.related("p6"))
+    (tmp_path / "b.jsonl").unlink()
+    index_paths([tmp_path], tmp_path / "index")
+    assert "p7" not in ids(archive.related("p6"))
+
+
+def test_a_shared_name_is_a_reason(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", STORIES + [
+        story("m1", "2014-01-05T12:00:00+00:00", "Mayor visits port",
+              "Mayor Anna Lindqvist toured the harbour channel and spoke of the dredging.")])
+    index_paths([tmp_path], tmp_path / "index")
+    found = Archive(tmp_path / "index").related_to_text(
+        "Anna Lindqvist said the harbour channel dredging would go on.")
+    [mayor] = [s for s in found.stories if s.id == "m1"]
+    assert "“Anna Lindqvist”" in mayor.reason
+    assert "“Anna Lindqvist”" in found.terms

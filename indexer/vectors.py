@@ -1,0 +1,164 @@
+"""Term vectors: each article's weighted word counts, kept in a column when it is indexed
+and read back as one matrix over the archive, for finding similar stories.
+
+An article's vector holds its stemmed words (stop words left out), a word of the title
+counting three times and one of the lead (first paragraph) twice. Words are kept as
+32-bit hashes. In the matrix a word weighs (1 + log count) × idf; words no other article
+has, and words in more than half the archive (of over 200 articles), weigh nothing; each
+row has length 1, so the product of two rows is their cosine similarity.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from collections import Counter, OrderedDict
+
+import numpy as np
+from whoosh.analysis import STOP_WORDS
+
+from .analysis import folded_words, stem_word
+
+TITLE_WEIGHT, LEAD_WEIGHT = 3, 2
+COMMON = 0.5  # a word in more than this share of the archive (and 100 articles) weighs nothing
+_CACHED = 2  # matrices kept: the live version of an index, and one more
+_cache: OrderedDict[tuple, "Matrix"] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def words(text: str):
+    """(stem, word as indexed) of each word of ``text`` that is not a stop word."""
+    for word in folded_words(text):
+        if len(word) >= 2 and word not in STOP_WORDS:
+            yield stem_word(word), word
+
+
+def term_counts(title: str, body: str, written: dict | None = None) -> Counter:
+    """The weighted count of each stem of an article; ``written``, when given, gets how
+    often each stem is written each way."""
+    lead, _, rest = body.partition("\n\n")
+    counts: Counter = Counter()
+    for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1)):
+        for stem, word in words(text):
+            counts[stem] += weight
+            if written is not None:
+                written.setdefault(stem, Counter())[word] += 1
+    return counts
+
+
+def term_hash(stem: str) -> int:
+    return zlib.crc32(stem.encode("utf-8"))
+
+
+def encode(counts: Counter) -> bytes:
+    """The column value of ``term_counts``: hashes, then counts (b"" for none)."""
+    if not counts:
+        return b""
+    hashes = np.fromiter((term_hash(s) for s in counts), dtype=np.uint32, count=len(counts))
+    values = np.minimum(np.fromiter(counts.values(), dtype=np.int64, count=len(counts)),
+                        65535).astype(np.uint16)
+    return hashes.tobytes() + values.tobytes()
+
+
+def _decode(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    n = len(data) // 6
+    return (np.frombuffer(data, dtype=np.uint32, count=n),
+            np.frombuffer(data, dtype=np.uint16, count=n, offset=4 * n))
+
+
+class Matrix:
+    """The term vectors of every live article of a reader, by document number, kept
+    both by article (rows) and by term (columns) as compressed sparse arrays."""
+
+    def __init__(self, reader):
+        self.doc_count = reader.doc_count_all()
+        # Publication times as the column keeps them; an undated article has the largest.
+        self.published = np.fromiter(reader.column_reader("published", translate=False),
+                                     dtype=np.uint64, count=self.doc_count)
+        column = reader.column_reader("terms") if reader.has_column("terms") else None
+        docs, hashes, counts = [], [], []
+        for docnum in range(self.doc_count) if column is not None else ():
+            data = column[docnum]
+            if data and not reader.is_deleted(docnum):
+                h, c = _decode(data)
+                docs.append(np.full(len(h), docnum, dtype=np.int32))
+                hashes.append(h)
+                counts.append(c)
+        docs_ = np.concatenate(docs) if docs else np.empty(0, np.int32)
+        hashes_ = np.concatenate(hashes) if hashes else np.empty(0, np.uint32)
+        counts_ = np.concatenate(counts).astype(np.float32) if counts else np.empty(0)
+        self.hashes, terms = np.unique(hashes_, return_inverse=True)
+        self.articles = len(docs)
+        self.df = np.bincount(terms, minlength=len(self.hashes))
+        idf = self._idf(self.df, self.articles)
+        weights = ((1 + np.log(np.maximum(counts_, 1))) * idf[terms]).astype(np.float32)
+        norms = np.sqrt(np.bincount(docs_, weights=weights ** 2, minlength=self.doc_count))
+        weights /= np.where(norms > 0, norms, 1)[docs_]
+        keep = weights > 0
+        docs_, terms, weights = docs_[keep], terms[keep], weights[keep]
+        order = np.argsort(terms, kind="stable")
+        self.term_docs, self.term_weights = docs_[order], weights[order]
+        self.term_start = np.searchsorted(terms[order], np.arange(len(self.hashes) + 1))
+        self.row_terms, self.row_weights = terms.astype(np.int32), weights  # by docnum
+        self.row_start = np.searchsorted(docs_, np.arange(self.doc_count + 1))
+
+    @staticmethod
+    def _idf(df: np.ndarray, articles: int) -> np.ndarray:
+        idf = np.log(1 + articles / np.maximum(df, 1))
+        idf[(df < 2) | (df > max(articles * COMMON, 100))] = 0
+        return idf
+
+    def vector(self, counts: Counter, in_archive: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(term numbers, weights) of a text's ``term_counts``, as a row of the matrix
+        would hold it; a text not in the archive counts as one more article."""
+        extra = 0 if in_archive else 1
+        hashes = np.fromiter((term_hash(s) for s in counts), dtype=np.uint32,
+                             count=len(counts))
+        where = np.minimum(np.searchsorted(self.hashes, hashes), max(len(self.hashes) - 1, 0))
+        known = (self.hashes[where] == hashes) if len(self.hashes) else np.zeros(0, bool)
+        terms = where[known]
+        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]
+        idf = self._idf(self.df[terms] + extra, self.articles + extra)
+        weights = (1 + np.log(values)) * idf
+        norm = math.sqrt(float(weights @ weights)) or 1.0
+        keep = weights > 0
+        return terms[keep], weights[keep] / norm
+
+    def row(self, docnum: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.row_start[docnum], self.row_start[docnum + 1]
+        return self.row_terms[start:end], self.row_weights[start:end]
+
+    def scores(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The product of every article's row with the vector (``terms``, ``weights``)."""
+        starts, ends = self.term_start[terms], self.term_start[terms + 1]
+        lengths = ends - starts
+        if not lengths.sum():
+            return np.zeros(self.doc_count)
+        index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + \
+            np.arange(lengths.sum())
+        return np.bincount(self.term_docs[index], minlength=self.doc_count,
+                           weights=self.term_weights[index] * np.repeat(weights, lengths))
+
+    def centroid(self, docnums) -> tuple[np.ndarray, np.ndarray]:
+        """(term numbers, weights) of the mean of the rows ``docnums``."""
+        parts = [self.row(d) for d in docnums]
+        if not parts:
+            return np.empty(0, np.int64), np.empty(0)
+        terms = np.concatenate([t for t, _ in parts])
+        total = np.bincount(terms, weights=np.concatenate([w for _, w in parts]))
+        found = np.nonzero(total)[0]
+        return found, total[found] / len(parts)
+
+
+def matrix(reader) -> Matrix:
+    """The Matrix of ``reader``'s articles, shared while its segments are unchanged."""
+    key = tuple((leaf.segment().segment_id(), leaf.segment().deleted_count())
+                if hasattr(leaf, "segment") else id(leaf)
+                for leaf, _ in reader.leaf_readers())
+    with _cache_lock:
+        found = _cache.pop(key, None) or Matrix(reader)
+        _cache[key] = found
+        while len(_cache) > _CACHED:
+            _cache.popitem(last=False)
+        return found
