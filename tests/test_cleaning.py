@@ -7,12 +7,14 @@ import json
 import subprocess
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from indexer.article import parse_date
 from indexer.cleaning import MAX_MARKUP, clean_html
 from indexer.decoding import DecodeError, decode
+from indexer.writing import index_paths
 
 from conftest import FIXTURES, ROOT
 
@@ -376,6 +378,23 @@ def test_a_truncated_page_keeps_what_arrived():
 def test_empty_and_junk_pages_give_empty_fields_not_errors(markup):
     page = clean_html(markup)
     assert page.title == "" and page.date == ""
+
+
+def test_indexing_hostile_pages_keeps_what_it_can_and_says_why_it_skips(tmp_path):
+    story = gzip.decompress((CLEAN / "c00962aabe7b.html.gz").read_bytes()).decode("utf-8")
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    bloat = "<script>var state = '" + "x" * 15_000_000 + "';</script>" + \
+        "<p>Another story, with its own words.</p>" * 150_000
+    (pages / "big.html").write_text(story.replace("</body>", bloat), encoding="utf-8")
+    (pages / "deep.html").write_text("<div>" * 10_000 + "<p>Deep down, the text survives.")
+    (pages / "cut.html").write_text(story[:len(story) // 2], encoding="utf-8")
+    (pages / "binary.html").write_bytes(bytes(range(256)) * 64)
+    summary = index_paths([pages], tmp_path / "index")
+    assert (pages / "big.html").stat().st_size > 20_000_000
+    assert summary.added == 3
+    assert [(Path(s.where).name, s.reason) for s in summary.skipped] == [
+        ("binary.html", "binary data, not text")]
 
 
 # morgue clean: the indexer's own reading of a file, printed.
