@@ -42,6 +42,11 @@ _DATE_LINE_WORDS = {"published", "posted", "updated", "last", "on", "at", "am", 
                     "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon",
                     "tue", "wed", "thu", "fri", "sat", "sun"}
 _CLOCK = re.compile(r"\d{1,2}[:.]\d\d(?::\d\d)?(?:[ap]\.?m\.?)?,?", re.I)
+_BYLINE_END = re.compile(rf"\s(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}|[|•·]|{_TEXT_DATE.pattern})",
+                         re.I)
+_ROLE = re.compile(r"\b(?:writer|correspondent|editor|reporter|staff|press|contributor|"
+                   r"columnist|bureau|news)\b|\.(?:com|net|org|co)\b", re.I)
+_NOT_NAMES = {"admin", "administrator", "editor", "staff", "guest", "anonymous"}
 # Lower-case words in a list of names.
 _NAME_WORDS = {"and", "&", "de", "da", "del", "der", "di", "du", "la", "le", "van", "von"}
 _BY = re.compile(r"^\s*(?:written\s+|posted\s+)?by[:\s]+", re.I)
@@ -105,10 +110,22 @@ def not_url(value) -> str:
     return "" if not value or http_url(value) else value
 
 
-def byline(text: str) -> str:
-    """A visible byline's names, without a leading "By"."""
-    text = clean_line(_BY.sub("", text))
-    return text if 0 < len(text) < 100 else ""
+def byline(candidates, site: str) -> str:
+    """The names in the first of ``candidates`` that has some: without a leading "By",
+    what follows a date or a separator, and a last part after a comma that is a job or
+    the site ("Ana Silva, AP Writer", "Tom Lee, Example.com"); a CMS account such as
+    "admin" is no name."""
+    for candidate in candidates:
+        text = _BY.sub("", first(candidate))
+        end = _BYLINE_END.search(text)
+        text = text[:end.start()] if end else text
+        head, comma, last = text.rpartition(",")
+        if comma and (_ROLE.search(last) or (_squash(last) and _squash(last) in _squash(site))):
+            text = head
+        text = text.strip(" ,;-–—|")
+        if 0 < len(text) < 100 and text.lower() not in _NOT_NAMES:
+            return text
+    return ""
 
 
 def is_byline_line(text: str) -> bool:

@@ -318,6 +318,23 @@ def test_the_date_comes_from_the_url_other_meta_tags_or_the_line_by_the_headline
     assert parse_date(page.date).date().isoformat() == day
 
 
+@pytest.mark.parametrize("author, names", [
+    ("By TOM KRISHER, AP Auto Writer", "TOM KRISHER"),
+    ("By MEG KINNARD and ERRIN HAINES, Associated Press", "MEG KINNARD and ERRIN HAINES"),
+    ("LISA MASCARO, MARY CLARE JALONICK and ERIC TUCKER",
+     "LISA MASCARO, MARY CLARE JALONICK and ERIC TUCKER"),
+    ("Troy L. Smith, cleveland.com", "Troy L. Smith"),
+    ("Tanza Loudenback, Daily Planet", "Tanza Loudenback"),
+    ("Carlos Nadalim 27/09/2018 Comente! Alfabetização", "Carlos Nadalim"),
+    ("Written by Ana Silva | 3 March 2021", "Ana Silva"),
+    ("admin", ""),
+])
+def test_the_byline_is_names_only(author, names):
+    page = clean_html(f"<meta name='author' content='{author}'>"
+                      "<meta property='og:site_name' content='The Daily Planet'><p>Text.</p>")
+    assert page.byline == names
+
+
 def test_language_comes_from_the_page():
     assert clean_html("<html lang='pt-BR'><p>Olá.</p></html>").language == "pt-BR"
     assert clean_html("<meta property='og:locale' content='en_GB'><p>Hi.</p>"
