@@ -360,8 +360,9 @@ def clean_html(markup: str) -> CleanPage:
     url = pm.first(*(http_url(u) for u in (walk.canonical, meta.get("og:url"),
                                            pm.text_of(ld.get("url")),
                                            pm.text_of(ld.get("mainEntityOfPage")))))
-    source = pm.first(meta.get("og:site_name"), pm.person(ld.get("publisher")),
-                      meta.get("application-name"), meta.get("twitter:site", "").lstrip("@"))
+    source = pm.first(*map(pm.not_url, (meta.get("og:site_name"), pm.person(ld.get("publisher")),
+                                        meta.get("application-name"))),
+                      meta.get("twitter:site", "").lstrip("@")).split(" | ")[0]
     title = pm.title([pm.text_of(ld.get("headline")), meta.get("og:title"),
                       meta.get("twitter:title"), meta.get("title"), *walk.titles],
                      [text for _, text in sorted(walk.headings, key=lambda h: h[0])], [source], url)

@@ -335,6 +335,15 @@ def test_the_byline_is_names_only(author, names):
     assert page.byline == names
 
 
+@pytest.mark.parametrize("head, source", [
+    ("<meta property='og:site_name' content='LinkNaija | Nigeria news platform'>", "LinkNaija"),
+    ("<meta property='og:site_name' content='https://www.newsnation.in'>"
+     "<meta name='twitter:site' content='@NewsNation'>", "NewsNation"),
+])
+def test_the_source_is_the_site_name_alone(head, source):
+    assert clean_html(f"<html><head>{head}</head><p>Text.</p></html>").source == source
+
+
 def test_language_comes_from_the_page():
     assert clean_html("<html lang='pt-BR'><p>Olá.</p></html>").language == "pt-BR"
     assert clean_html("<meta property='og:locale' content='en_GB'><p>Hi.</p>"
