@@ -31,7 +31,8 @@ from .schema import SCHEMA
 FEEDBACK_DOCS = 40  # most similar stories whose mean is added to the text's vector
 FEEDBACK_WEIGHT = 1.0
 FEEDBACK_TERMS = 200
-CANDIDATES = 100
+CANDIDATES = 100  # stories looked at, best first,
+CHOICE = 3  # until there are this many times the stories to list
 KEY_TERMS = 25  # the text's words shown as reasons
 KEY_PHRASES = 8
 MIN_SHARED = 2  # key words a related story has in common with the text, or one name
@@ -145,6 +146,8 @@ def find(searcher, title: str, body: str, published: datetime | None = None,
     signatures = searcher.reader().column_reader("minhash")
     candidates: dict[str, dict] = {}  # by cluster, best first
     for docnum in _best(scores, CANDIDATES).tolist():
+        if len(candidates) == CHOICE * limit:
+            break
         data = signatures[docnum]
         if own is not None and data and \
                 np.mean(np.frombuffer(data, dtype=np.uint32) == own) >= JACCARD:

@@ -16,6 +16,7 @@ import zlib
 from collections import Counter, OrderedDict
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from whoosh.analysis import STOP_WORDS
 
 from .analysis import folded_words, stem_word
@@ -69,39 +70,41 @@ def _decode(data: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 class Matrix:
     """The term vectors of every live article of a reader, by document number, kept
-    both by article (rows) and by term (columns) as compressed sparse arrays."""
+    both by article (rows) and by term (columns) as compressed sparse arrays (SciPy's
+    CSR and CSC)."""
 
     def __init__(self, reader):
         self.doc_count = reader.doc_count_all()
         # Publication times as the column keeps them; an undated article has the largest.
         self.published = np.fromiter(reader.column_reader("published", translate=False),
                                      dtype=np.uint64, count=self.doc_count)
-        column = reader.column_reader("terms") if reader.has_column("terms") else None
-        docs, hashes, counts = [], [], []
-        for docnum in range(self.doc_count) if column is not None else ():
-            data = column[docnum]
-            if data and not reader.is_deleted(docnum):
+        values = reader.column_reader("terms") if reader.has_column("terms") else ()
+        deleted = reader.has_deletions()
+        lengths = np.zeros(self.doc_count, dtype=np.int64)
+        hashes, counts = [], []
+        for docnum, data in enumerate(values):
+            if data and not (deleted and reader.is_deleted(docnum)):
                 h, c = _decode(data)
-                docs.append(np.full(len(h), docnum, dtype=np.int32))
+                lengths[docnum] = len(h)
                 hashes.append(h)
                 counts.append(c)
-        docs_ = np.concatenate(docs) if docs else np.empty(0, np.int32)
-        hashes_ = np.concatenate(hashes) if hashes else np.empty(0, np.uint32)
+        self.articles = len(hashes)
+        self.hashes, terms = np.unique(np.concatenate(hashes) if hashes else
+                                       np.empty(0, np.uint32), return_inverse=True)
         counts_ = np.concatenate(counts).astype(np.float32) if counts else np.empty(0)
-        self.hashes, terms = np.unique(hashes_, return_inverse=True)
-        self.articles = len(docs)
+        docs = np.repeat(np.arange(self.doc_count), lengths)
         self.df = np.bincount(terms, minlength=len(self.hashes))
         idf = self._idf(self.df, self.articles)
         weights = ((1 + np.log(np.maximum(counts_, 1))) * idf[terms]).astype(np.float32)
-        norms = np.sqrt(np.bincount(docs_, weights=weights ** 2, minlength=self.doc_count))
-        weights /= np.where(norms > 0, norms, 1)[docs_]
-        keep = weights > 0
-        docs_, terms, weights = docs_[keep], terms[keep], weights[keep]
-        order = np.argsort(terms, kind="stable")
-        self.term_docs, self.term_weights = docs_[order], weights[order]
-        self.term_start = np.searchsorted(terms[order], np.arange(len(self.hashes) + 1))
-        self.row_terms, self.row_weights = terms.astype(np.int32), weights  # by docnum
-        self.row_start = np.searchsorted(docs_, np.arange(self.doc_count + 1))
+        norms = np.sqrt(np.bincount(docs, weights=weights ** 2, minlength=self.doc_count))
+        weights /= np.where(norms > 0, norms, 1)[docs]
+        rows = csr_matrix((weights, terms, np.concatenate([[0], np.cumsum(lengths)])),
+                          shape=(self.doc_count, len(self.hashes)))
+        rows.eliminate_zeros()
+        columns = rows.tocsc()
+        self.row_start, self.row_terms, self.row_weights = rows.indptr, rows.indices, rows.data
+        self.term_start, self.term_docs, self.term_weights = (
+            columns.indptr, columns.indices, columns.data)
 
     @staticmethod
     def _idf(df: np.ndarray, articles: int) -> np.ndarray:
