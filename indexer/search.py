@@ -6,6 +6,7 @@ answer on the page, in the JSON API and in the terminal.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ from whoosh import sorting
 from whoosh.scoring import BM25F
 
 from . import highlight, related, spelling
-from .article import parse_date
+from .article import clean_line, parse_date
 from .deadline import Deadline, timed_search
 from .query import bound_expansions, parse_query
 from .request import MAX_PAGE, SearchRequest
@@ -35,6 +36,7 @@ EXPORT_SECONDS = 30.0  # as long for an export, which wants every result
 SPELL_WORDS, SPELL_CHARS = 12, 40  # longer queries, or words, are not spelling mistakes
 TOO_SLOW = "The query took too long; showing partial results."
 SNIPPET_FROM_CHARS = 50_000  # a snippet comes from the opening of a longer text
+_HALF_CHARACTERS = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -219,14 +221,15 @@ class Archive:
         are ranked (the most words first). The notice says which.
         """
         searcher = self.searcher()  # one index version for the whole search
-        strict = self._ranking(searcher, request.q, request, deadline)
-        if strict.kept or strict.results is None or not _spellable(request.q, deadline):
+        text = _readable(request.q)
+        strict = self._ranking(searcher, text, request, deadline)
+        if strict.kept or strict.results is None or not _spellable(text, deadline):
             return strict
         # Only words the archive does not have at all are corrected unasked: to the
         # spelling with the fewest edits that finds the most articles with all the words.
-        found = {text: (edits, -_count(searcher, text, request, deadline))
-                 for text, edits in spelling.corrections(strict.searcher, request.q, known=1)}
-        corrected = min((text for text in found if found[text][1]), key=found.get,
+        found = {option: (edits, -_count(searcher, option, request, deadline))
+                 for option, edits in spelling.corrections(strict.searcher, text, known=1)}
+        corrected = min((option for option in found if found[option][1]), key=found.get,
                         default=None)
         if corrected:
             ranking = self._ranking(searcher, corrected, request, deadline)
@@ -236,7 +239,7 @@ class Archive:
                 f"\N{LEFT DOUBLE QUOTATION MARK}{corrected}"
                 f"\N{RIGHT DOUBLE QUOTATION MARK} instead."))
             return ranking
-        ranking = self._ranking(searcher, request.q, request, deadline, match_any=True)
+        ranking = self._ranking(searcher, text, request, deadline, match_any=True)
         if ranking.kept:
             ranking.notice = _sentences(ranking.notice, (
                 "No article has all of these words; these have some of them, "
@@ -371,6 +374,12 @@ def _other_sources(searcher, stored: dict) -> list[str]:
     return sorted({hit.get("source", "") for hit in members} - {stored.get("source", ""), ""})
 
 
+def _readable(text: str) -> str:
+    """The query NFC-normalised like the articles, without control characters (NUL...)
+    or halves of characters, which are no part of a query: no answer repeats them."""
+    return clean_line(_HALF_CHARACTERS.sub(" ", text))
+
+
 def _spellable(text: str, deadline: Deadline) -> bool:
     """Whether there is time to look for misspellings in ``text``, and it is short
     enough to have them."""
@@ -390,7 +399,7 @@ def _count(searcher, text: str, request: SearchRequest, deadline: Deadline) -> i
 def _suggest(searcher, result: ResultPage, found_before: int, deadline: Deadline) -> None:
     """Offer the query with its misspellings corrected, if that finds more articles
     with all the words than the ``found_before``."""
-    suggestion = spelling.suggest(searcher, result.request.q)
+    suggestion = spelling.suggest(searcher, _readable(result.request.q))
     if suggestion is None:
         return
     found = _count(searcher, suggestion, result.request, deadline)
