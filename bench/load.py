@@ -36,10 +36,23 @@ ROOT = Path(__file__).resolve().parents[1]
 NORMAL = ["oil prices", "cocoa", "japan security pact", '"interest rates"', "grain exports",
           "crude oil OR gasoline", "dollar -yen", "title:coffee", "bank~ rates",
           "date:1987-03 wheat", "tag:acq", "opec"]
-ABUSIVE = ["*", "?", "*a*", "*e", '*"[ANDNOTORNOT}', "?*?*?* OR *e* OR *a*", "title:*",
-           "a" * 10_000, " OR ".join(f"w{n}" for n in range(2000)),
-           "(" * 500 + "oil" + ")" * 500, "e~2 a~2 o~2", "ab~2 OR ba~2 OR st~2",
-           "date:[0001 TO 9999]", '"' * 99, "NOT NOT NOT", "AND OR NOT ( ) \" : * ~"]
+# Leading wildcards, *, a 10,000-character query, 2,000 ORed words, deep parentheses,
+# fuzzy words with huge expansions, word ranges that read the whole word list, absurd
+# boosts and slops, operators alone, control characters and text of other attacks.
+ABUSIVE = [
+    "*", "?", "*a*", "*e", '*"[ANDNOTORNOT}', "?*?*?* OR *e* OR *a*", "title:*", "*:*",
+    "a" * 10_000, "oil " * 400, " OR ".join(f"w{n}" for n in range(2000)),
+    "(" * 500 + "oil" + ")" * 500, "(oil " * 333, "(a OR (b AND (c " * 70,
+    "-(" * 300 + "oil", "title:(" * 140 + "oil", "NOT " * 250, '"a" ' * 250,
+    "e~2 a~2 o~2", "ab~2 OR ba~2 OR st~2", "oil~2^3 " * 100, "oil~99", "oil~-1",
+    "[a TO z]", "title:[a TO z] OR body:[0 TO 9]", "[a TO b] " * 100, "*zzq", "*q*z*",
+    "a* b* c* d* e* f*", "oil^1000000", "oil^-1", "oil^nan", '"oil prices"~999999',
+    "date:[0001 TO 9999]", "date:>9999", "date:[* TO *]", '"' * 99, "NOT NOT NOT",
+    "AND OR NOT ( ) \" : * ~", "-*", "-oil", "NOT oil", "title:title:oil", "~", "^", ":",
+    "title:", "(", ")", '""', "AND", "oil OR", "\n\t\r", "\x00oil\x00", "\u202eoil",
+    "\U0001f6e2 oil", "oil" + "\u0301" * 500, "' OR 1=1 --", "<script>alert(1)</script>",
+    "{{7*7}}", "%s%n%x",
+]
 # Arguments of their own that abuse the page and the API (some are 400s in the API).
 ABUSIVE_ARGS = ["q=oil&page=1000000000", "q=oil&size=-5", "q=oil&size=1000000000000",
                 "q=oil&frobnicate=1", "q=%ff%fe%fd", "q=oil%00prices", "sort=sideways&q=oil",
