@@ -27,9 +27,6 @@ class Deadline:
         self.seconds = seconds
         self.end = time.monotonic() + seconds
 
-    def remaining(self) -> float:
-        return max(self.end - time.monotonic(), 0.0)
-
     @property
     def passed(self) -> bool:
         return time.monotonic() >= self.end
