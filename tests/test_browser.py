@@ -314,12 +314,18 @@ def test_keyboard_only_reaches_the_search_box_with_a_visible_focus(page, base):
 ARTICLE = "/articles/japan-us-security-pact.txt?q=security"
 
 
+def _case(viewport: dict, scheme: str, path: str, typed: str = ""):
+    width = "desktop" if viewport is DESKTOP else "phone"
+    return pytest.param(viewport, scheme, path, typed,
+                        id=f"{width}-{scheme}-{path}" + (f"-typing{typed}" if typed else ""))
+
+
 @pytest.mark.parametrize("viewport, scheme, path, typed", [
-    *[(DESKTOP, scheme, path, "") for scheme in ("light", "dark")
+    *[_case(DESKTOP, scheme, path) for scheme in ("light", "dark")
       for path in ("/", "/?q=oil", "/?q=oil&year=1987", ARTICLE,
                    "/?q=zzyzx+qwertyuiop&source=Reuters", "/help", "/related")],
-    *[(PHONE, "dark", path, "") for path in ("/?q=oil", ARTICLE)],
-    (PHONE, "light", "/?q=oil", " pri"),  # with suggestions open
+    *[_case(PHONE, "dark", path) for path in ("/?q=oil", ARTICLE)],
+    _case(PHONE, "light", "/?q=oil", " pri"),  # with the suggestions open
 ])
 def test_no_serious_accessibility_violations(browser, base, viewport, scheme, path, typed):
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
