@@ -106,6 +106,22 @@ def search_command(query, index_dir, sort, page, size, everything, fmt, **filter
         click.echo(f"   {_terminal(hit.snippet_html)}")
 
 
+@main.command("suggest")
+@click.argument("text")
+@index_option
+def suggest_command(text, index_dir):
+    """Print what the search box suggests for TEXT: its last word completed, then
+    headlines (with their article ids)."""
+    from .suggest import suggest
+
+    try:
+        found = suggest(Archive(index_dir).searcher(), text)
+    except IndexMissing as error:
+        raise click.ClickException(str(error)) from None
+    for item in found:
+        click.echo(item.text if item.kind == "query" else f"{item.text}  [{item.id}]")
+
+
 @main.command("related")
 @click.argument("doc_id", required=False)
 @index_option
