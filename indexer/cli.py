@@ -15,6 +15,7 @@ from .request import SORTS, SearchRequest
 from .related import TextError
 from .search import MAX_RELATED, Archive
 from .store import IndexBusy, IndexMissing, default_index_dir
+from .suggest import suggest
 from .writing import index_paths
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -112,8 +113,6 @@ def search_command(query, index_dir, sort, page, size, everything, fmt, **filter
 def suggest_command(text, index_dir):
     """Print what the search box suggests for TEXT: its last word completed, then
     headlines (with their article ids)."""
-    from .suggest import suggest
-
     try:
         found = suggest(Archive(index_dir).searcher(), text)
     except IndexMissing as error:
