@@ -173,6 +173,7 @@ def test_an_indexer_killed_at_random_points_loses_nothing_and_a_rerun_completes(
     rerun = start_indexer(archive_dir, index, rebuild)
     _, errors = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, errors
+    assert f"{index}: morgue index (pid {process.pid}) was interrupted; " in errors
     assert all_ids(index) == ids_before | {record["id"] for record in records}
     assert ids(index, "ships harbour") == ["harbour.txt"]
     assert ids(index, "bahia cocoa")[0] == "reuters-1"
