@@ -3,6 +3,8 @@ server keeps answering others meanwhile."""
 
 from __future__ import annotations
 
+import csv
+import io
 import urllib.parse
 
 import pytest
@@ -58,6 +60,15 @@ def test_an_abusive_query_gets_a_page_and_an_api_answer_never_a_server_error(cli
     assert answer.status_code == 200
     data = answer.get_json()
     assert len(data["hits"]) <= data["page_size"] and one_line(data["notice"])
+
+
+@pytest.mark.parametrize("query", ["*", "?", "*zzq", "e~2 a~2 o~2", "a" * 10_000,
+                                   "(" * 500 + "oil" + ")" * 500, "\x00"])
+def test_an_abusive_export_is_a_bounded_download(client, archive, query):
+    answer = client.get("/api/export?" + urllib.parse.urlencode({"q": query}))
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+    assert rows[0][0] == "id" and len(rows) - 1 <= archive.count()
 
 
 @pytest.mark.parametrize("args", ABUSIVE_ARGS)
