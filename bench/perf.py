@@ -7,8 +7,9 @@ plain Whoosh, SQLite FTS5 and tantivy.
 For each size, an archive of that many articles (real Reuters-21578 and BBC News
 stories, and beyond them articles recombined from their paragraphs and sentences: see
 bench.synthetic) is written as JSON Lines and indexed by each system in a child process,
-measuring the time (articles/s and MB of text/s), the peak resident memory (the sum over
-the process and its workers, sampled every 50 ms) and the index size on disk. morgue is
+measuring the wall time (articles/s and MB of text/s), the CPU time (its workers'
+included), the peak resident memory (the sum over the process and its workers, sampled
+every 50 ms) and the index size on disk. morgue is
 then rebuilt in full (``morgue index --rebuild``) and reindexed after 1% of the articles
 were edited (``morgue index``, incremental).
 
