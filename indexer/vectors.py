@@ -89,8 +89,9 @@ class Matrix:
                 hashes.append(h)
                 counts.append(c)
         self.articles = len(hashes)
-        self.hashes, terms = np.unique(np.concatenate(hashes) if hashes else
-                                       np.empty(0, np.uint32), return_inverse=True)
+        every = np.concatenate(hashes) if hashes else np.empty(0, np.uint32)
+        self.hashes = np.unique(every)  # sorted, so a term's number is found by bisection
+        terms = np.searchsorted(self.hashes, every)
         counts_ = np.concatenate(counts).astype(np.float32) if counts else np.empty(0)
         docs = np.repeat(np.arange(self.doc_count), lengths)
         self.df = np.bincount(terms, minlength=len(self.hashes))
