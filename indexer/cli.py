@@ -36,8 +36,11 @@ def main():
 @index_option
 @click.option("--rebuild", is_flag=True,
               help="Build a fresh index beside the live one and swap it in when done.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Processes that read and analyse articles [default: $MORGUE_JOBS, or one "
+                   "per CPU for 4 MB of sources or more, else 1].")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped file and why.")
-def index_command(paths, index_dir, rebuild, verbose):
+def index_command(paths, index_dir, rebuild, jobs, verbose):
     """Index articles from PATHS (files or directories; default: data/).
 
     Incremental: unchanged files are not read again, changed articles are updated and
@@ -46,7 +49,7 @@ def index_command(paths, index_dir, rebuild, verbose):
     paths = paths or (Path("data"),)
     try:
         summary = index_paths(
-            paths, index_dir, rebuild=rebuild,
+            paths, index_dir, rebuild=rebuild, jobs=jobs,
             progress=lambda files: tqdm(files, unit=" files", desc="indexing",
                                          leave=False, disable=None))
     except (IndexBusy, OSError) as error:

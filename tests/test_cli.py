@@ -27,6 +27,16 @@ def test_index_prints_one_summary_line_and_lists_skips_when_verbose(tmp_path):
         "1 articles in the index, 0 groups of near-duplicates"]
 
 
+def test_index_takes_the_number_of_processes(tmp_path):
+    for n in range(3):
+        (tmp_path / f"{n}.txt").write_text(f"Title {n}\n\nBody number {n}.\n")
+    run = morgue("index", tmp_path, "--index", tmp_path / ".index", "--jobs", 2)
+    assert run.returncode == 0, run.stderr
+    assert "added 3, updated 0, deleted 0" in run.stdout
+    run = morgue("index", tmp_path, "--index", tmp_path / ".index", "--jobs", 0)
+    assert run.returncode == 2 and "Invalid value for '-j' / '--jobs'" in run.stderr
+
+
 def test_index_defaults_to_data_and_the_index_set_by_environment(tmp_path):
     env_index = tmp_path / "env-index"
     run = subprocess.run([sys.executable, "-m", "indexer.cli", "index"], cwd=ROOT,
