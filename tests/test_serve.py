@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,35 +9,14 @@ import urllib.request
 import pytest
 from bs4 import BeautifulSoup
 
+from bench.load import Server
 from conftest import SAMPLE_ID
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(index_dir):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "indexer.cli", "serve", "--index", str(index_dir),
-         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None, process.stdout.read()
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("morgue serve did not start listening within 30 s")
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    with Server(index_dir) as running:
+        yield running.url
 
 
 def get(url: str) -> tuple[int, str]:
