@@ -16,6 +16,7 @@ _HTTP_URL = re.compile(r"https?://[^\s]+$", re.I)
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # C0/C1 control characters other than tab and newline never belong in article text.
+_LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -35,6 +36,13 @@ def clean_text(text: str | None) -> str:
     text = _CONTROL.sub(" ", text)
     paragraphs = (_SPACES.sub(" ", p).strip() for p in _BLANK_LINES.split(text))
     return "\n\n".join(" ".join(p.split("\n")) for p in paragraphs if p)
+
+
+def language_code(value: str | None) -> str:
+    """The primary language subtag of a language tag ("en" of "en-GB"), lower case; ""
+    when ``value`` is no language tag."""
+    found = _LANGUAGE.fullmatch((value or "").strip())
+    return found.group(1).lower() if found else ""
 
 
 def http_url(value: str | None) -> str:
@@ -82,6 +90,7 @@ class Article:
     url: str = ""
     description: str = ""
     path: str = ""
+    language: str = ""  # the primary language subtag, as "en"
 
     def __post_init__(self):
         self.id = clean_line(self.id)
@@ -92,6 +101,7 @@ class Article:
         self.source = clean_line(self.source)
         self.url = http_url(self.url)
         self.description = clean_line(self.description)
+        self.language = language_code(self.language)
         self.tags = sorted({clean_line(t) for t in self.tags if clean_line(t)})
 
     @property
@@ -101,6 +111,6 @@ class Article:
             self.id, self.title, self.body,
             self.published.isoformat() if self.published else "",
             self.byline, self.section, self.source, "\x1f".join(self.tags),
-            self.url, self.description,
+            self.url, self.description, self.language,
         ]
         return hashlib.sha1("\x1e".join(parts).encode("utf-8")).hexdigest()

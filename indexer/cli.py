@@ -67,6 +67,8 @@ def index_command(paths, index_dir, rebuild, jobs, verbose):
 @click.option("--source", multiple=True, help="Only from this source (repeatable).")
 @click.option("--section", multiple=True, help="Only in this section (repeatable).")
 @click.option("--byline", multiple=True, help="Only with this byline (repeatable).")
+@click.option("--language", multiple=True,
+              help="Only in this language, as en (repeatable).")
 @click.option("--year", multiple=True, help="Only from this year (repeatable).")
 @click.option("--month", multiple=True, help="Only from this month, as 1987-03 (repeatable).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)

@@ -18,7 +18,7 @@ DEFAULT_FIELDS = {"title": 2.0, "body": 1.0, "title_exact": 1.0, "body_exact": 0
 EXACT_TWIN = {"title": "title_exact", "body": "body_exact"}
 # Facets, each counted over an unanalysed copy of a field (the value as written).
 FACETS = {"source": "source_facet", "section": "section_facet", "byline": "byline_facet",
-          "year": "year", "month": "month"}
+          "language": "language_facet", "year": "year", "month": "month"}
 # What a search can be narrowed by: the facets, and a cluster of near-duplicates.
 FILTERS = {**FACETS, "cluster": "cluster"}
 
@@ -82,6 +82,7 @@ SCHEMA = Schema(
     published_iso=STORED,
     url=ID(stored=True),
     description=STORED,
+    language=STORED,
     path=ID(stored=True, sortable=True),
     content_hash=ID(stored=True, sortable=True),
     # Near-duplicates (see indexer.duplicates): the id of the first article of the

@@ -33,7 +33,7 @@ from .decoding import DecodeError, decode
 
 # Accepted keys of a JSON Lines record; ``body`` or ``html`` holds the text.
 JSONL_KEYS = ("id", "title", "body", "html", "date", "url", "byline", "section", "source",
-              "tags", "description")
+              "tags", "description", "language")
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _read_html(source: SourceFile, text: str):
         id=page.url or source.name, title=page.title, body=page.body,
         published=parse_date(page.date), byline=page.byline, section=page.section,
         source=page.source, tags=page.tags, url=page.url, description=page.description,
-        path=str(source.path))
+        path=str(source.path), language=page.language)
 
 
 def _read_text(source: SourceFile, text: str):
@@ -217,7 +217,8 @@ def _record_article(record: dict, source: SourceFile, number: int) -> Article:
         title=pick("title"), body=pick("body"), published=parse_date(pick("date")),
         byline=pick("byline"), section=pick("section"), source=pick("source"),
         tags=[str(t) for t in tags if isinstance(t, (str, int, float))],
-        url=pick("url"), description=pick("description"), path=str(source.path))
+        url=pick("url"), description=pick("description"), path=str(source.path),
+        language=pick("language"))
 
 
 _REUTERS_PARAGRAPH = re.compile(r"\n {2,}")

@@ -88,12 +88,13 @@ def document(prepared: Prepared, cluster: str, signature: bytes) -> dict:
         id=article.id, tags=",".join(article.tags),
         published_iso=published.isoformat() if published else "",
         url=article.url, description=article.description, path=article.path,
+        language=article.language,
         content_hash=article.content_hash,
     )
     fields.update((f"_stored_{name}", getattr(article, source))
                   for name, source in TEXT_SOURCES.items() if SCHEMA[name].stored)
     facets = dict(source_facet=article.source, section_facet=article.section,
-                  byline_facet=article.byline)
+                  byline_facet=article.byline, language_facet=article.language)
     fields.update((name, value) for name, value in facets.items() if value)
     if signature:
         fields.update(minhash=signature)
@@ -113,7 +114,8 @@ def stored_article(stored: dict) -> Article:
         published=parse_date(stored.get("published_iso")), byline=stored.get("byline", ""),
         section=stored.get("section", ""), source=stored.get("source", ""),
         tags=stored.get("tags", "").split(","), url=stored.get("url", ""),
-        description=stored.get("description", ""), path=stored.get("path", ""))
+        description=stored.get("description", ""), path=stored.get("path", ""),
+        language=stored.get("language", ""))
 
 
 def _covers(roots: list[Path], path: str) -> bool:

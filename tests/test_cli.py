@@ -90,3 +90,13 @@ def test_search_filters_and_sorts_from_the_command_line(index_dir):
     assert data["filters"] == {"month": ["1987-03"]} and data["sort"] == "newest"
     dates = [hit["published"] for hit in data["hits"]]
     assert dates == sorted(dates, reverse=True) and all(d.startswith("1987-03") for d in dates)
+
+
+def test_search_by_language_from_the_command_line(tmp_path):
+    (tmp_path / "wire.jsonl").write_text(
+        '{"id": "a", "title": "Harbour opens", "body": "The harbour opened.", "language": "en"}\n'
+        '{"id": "b", "title": "Harbour ferme", "body": "The harbour shut.", "language": "fr-FR"}\n')
+    assert morgue("index", tmp_path, "--index", tmp_path / ".index").returncode == 0
+    run = morgue("search", "harbour", "--language", "fr", "--format", "json",
+                 "--index", tmp_path / ".index")
+    assert [hit["id"] for hit in json.loads(run.stdout)["hits"]] == ["b"]

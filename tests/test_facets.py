@@ -32,6 +32,8 @@ def archive(tmp_path_factory) -> Archive:
                for i, s, sec, b, d, t in STORIES]
     # Two exact copies of a3 under other ids, as wire copy republished.
     records += [dict(records[2], id=f"a3-copy{n}", source="Wire") for n in (1, 2)]
+    records[5]["language"] = "en-US"
+    records[6]["language"] = "fr"
     write_jsonl(root / "stories.jsonl", records)
     index_paths([root], root / "index")
     return Archive(root / "index")
@@ -67,6 +69,12 @@ def test_values_of_one_facet_are_ored_and_facets_are_anded(archive):
     assert sorted(ids(either)) == ["a4", "a5", "a6", "a7"]
     both = search(archive, "harbour", filters=(("source", "Herald"), ("byline", "Bo Chan")))
     assert ids(both) == ["a4"]
+
+
+def test_the_language_facet_counts_and_filters_by_primary_language(archive):
+    assert facet(search(archive, "harbour"), "language") == {"en": 1, "fr": 1}
+    french = search(archive, "harbour", filters=(("language", "fr"),))
+    assert ids(french) == ["a7"]
 
 
 def test_within_one_year_the_date_facet_counts_months(archive):

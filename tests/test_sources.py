@@ -62,6 +62,25 @@ def test_html_page_id_is_its_canonical_url(tmp_path):
     assert article.id == article.url == "https://paper.example/a/1"
 
 
+@pytest.mark.parametrize("declared, language", [
+    ('<html lang="de-DE">', "de"), ('<html lang="EN">', "en"), ('<html lang="english!">', ""),
+    ("<html>", ""),
+])
+def test_an_html_page_keeps_its_primary_language(tmp_path, declared, language):
+    path = tmp_path / "page.html"
+    path.write_text(f"{declared}<h1>Hafen</h1><p>Der Hafen ist wieder offen.</p></html>")
+    [article], _ = read(path)
+    assert article.language == language
+
+
+def test_a_jsonl_record_names_its_language(tmp_path):
+    path = tmp_path / "wire.jsonl"
+    path.write_text("\n".join(json.dumps(dict(id=str(n), title="T", body="B", language=tag))
+                              for n, tag in enumerate(["en-GB", "pt_BR", "123", ""])))
+    articles, _ = read(path)
+    assert [a.language for a in articles] == ["en", "pt", "", ""]
+
+
 @pytest.mark.parametrize("content, reason", [
     (b"", "empty file"),
     (b"   \n", "empty file"),

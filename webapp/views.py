@@ -59,7 +59,8 @@ def web_url(url: str) -> str:
 
 
 FACET_LABELS = {"source": "Source", "section": "Section", "byline": "Byline",
-                "year": "Year", "month": "Month", "cluster": "Same story as"}
+                "language": "Language", "year": "Year", "month": "Month",
+                "cluster": "Same story as"}
 
 
 @bp.app_template_global()
