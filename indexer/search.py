@@ -269,7 +269,8 @@ class Archive:
                 sorting.FieldFacet("published", reverse=request.sort == "newest")]))
         if not ranking.complete:
             ranking.notice = _sentences(ranking.notice, TOO_SLOW)
-        clusters = searcher.reader().column_reader("cluster")
+        reader = searcher.reader()  # an index of no articles has no columns
+        clusters = reader.column_reader("cluster") if reader.has_column("cluster") else {}
         within_cluster = bool(request.filter_values("cluster"))
         for score, docnum in ranking.results.top_n:
             key = docnum if within_cluster else clusters[docnum]

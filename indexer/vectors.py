@@ -77,7 +77,8 @@ class Matrix:
         self.doc_count = reader.doc_count_all()
         # Publication times as the column keeps them; an undated article has the largest.
         self.published = np.fromiter(reader.column_reader("published", translate=False),
-                                     dtype=np.uint64, count=self.doc_count)
+                                     dtype=np.uint64, count=self.doc_count) \
+            if reader.has_column("published") else np.full(self.doc_count, np.iinfo(np.uint64).max)
         values = reader.column_reader("terms") if reader.has_column("terms") else ()
         deleted = reader.has_deletions()
         lengths = np.zeros(self.doc_count, dtype=np.int64)
@@ -120,7 +121,7 @@ class Matrix:
         hashes = np.fromiter((term_hash(s) for s in counts), dtype=np.uint32,
                              count=len(counts))
         where = np.minimum(np.searchsorted(self.hashes, hashes), max(len(self.hashes) - 1, 0))
-        known = (self.hashes[where] == hashes) if len(self.hashes) else np.zeros(0, bool)
+        known = (self.hashes[where] == hashes) if len(self.hashes) else np.zeros(len(hashes), bool)
         terms = where[known]
         values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]
         idf = self._idf(self.df[terms] + extra, self.articles + extra)
@@ -157,9 +158,10 @@ class Matrix:
 
 def matrix(reader) -> Matrix:
     """The Matrix of ``reader``'s articles, shared while its segments are unchanged."""
-    key = tuple((leaf.segment().segment_id(), leaf.segment().deleted_count())
-                if hasattr(leaf, "segment") else id(leaf)
-                for leaf, _ in reader.leaf_readers())
+    segments = [leaf.segment() for leaf, _ in reader.leaf_readers()]
+    if not any(segments):  # an index of no articles
+        return Matrix(reader)
+    key = tuple((segment.segment_id(), segment.deleted_count()) for segment in segments)
     with _cache_lock:
         found = _cache.pop(key, None) or Matrix(reader)
         _cache[key] = found

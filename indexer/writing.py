@@ -275,7 +275,7 @@ class _Run:
         # Near-duplicates are looked for among the articles already in the index too,
         # unless this is a rebuild (whose index starts empty).
         self.clusters = Clusters()
-        if self.live is not None:
+        if self.live is not None and self.live.doc_count_all():
             reader = self.live.reader()
             ids, hashes, paths, clusters, signatures = (
                 reader.column_reader(name)
@@ -372,6 +372,7 @@ class _Run:
         write_sources(self.target, self.sources)
         with self.target.reader() as reader:
             self.summary.total = reader.doc_count()
-            cluster = reader.column_reader("cluster")
+            # An index of no articles (nothing indexed yet) has no columns.
+            cluster = reader.column_reader("cluster") if reader.has_column("cluster") else {}
             clusters = Counter(cluster[n] for n in reader.all_doc_ids())
         self.summary.clusters = sum(1 for size in clusters.values() if size > 1)

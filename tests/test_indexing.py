@@ -247,3 +247,19 @@ def test_a_rebuild_keeps_the_generation_live_before_it_for_open_searchers(archiv
     assert (index / "previous").resolve() == second and not first.exists()
     assert sorted(p.name for p in index.glob("gen-*")) == sorted(
         [second.name, live_generation(index).name])
+
+
+def test_an_archive_of_no_articles_indexes_searches_and_relates(tmp_path):
+    sources, index = tmp_path / "sources", tmp_path / "index"
+    sources.mkdir()
+    for _ in range(2):  # built, then updated with nothing new
+        assert index_paths([sources], index).total == 0
+    archive = Archive(index)
+    assert search(archive, "harbour").total == 0
+    assert archive.related_to_text("The harbour reopened after the storm.").stories == []
+    (sources / "a.txt").write_text("Harbour reopens\nThe harbour reopened after the storm.\n")
+    assert index_paths([sources], index).added == 1
+    (sources / "a.txt").unlink()
+    assert index_paths([sources], index).deleted == 1
+    assert index_paths([sources], index).total == 0
+    assert search(archive, "harbour").total == 0
