@@ -60,7 +60,7 @@ def _facet():
 
 
 # Raised whenever the fields change: an index of another version is rebuilt, not read.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
