@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -159,6 +160,30 @@ def _sentences(*notices: str) -> str:
     return " ".join(filter(None, notices))
 
 
+class _KeptColumns(sorting.ColumnCategorizer):
+    """Counts a facet from its column, opening the column of each segment once while the
+    segment's reader lives (Whoosh opens it anew for every search, reading its list of
+    values each time: a fifth of a typical search)."""
+
+    _columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def set_searcher(self, segment_searcher, docoffset):
+        reader = segment_searcher.reader()
+        columns = self._columns.setdefault(reader, {})
+        if self._fieldname not in columns:
+            columns[self._fieldname] = reader.column_reader(self._fieldname, translate=False)
+        self._creader = columns[self._fieldname]
+
+
+class _Facet(sorting.FieldFacet):
+    """A facet counted over a column, kept open between searches (see _KeptColumns)."""
+
+    def categorizer(self, global_searcher):
+        if global_searcher.reader().has_column(self.fieldname):
+            return _KeptColumns(global_searcher, self.fieldname)
+        return super().categorizer(global_searcher)
+
+
 def _facet_values(results, request: SearchRequest) -> dict[str, list[FacetValue]]:
     """The most frequent values of each facet; of the date facets, months when all
     results fall in one year, else years, in date order."""
@@ -261,7 +286,7 @@ class Archive:
             return ranking
         ranking.results, ranking.complete = timed_search(
             searcher, ranking.query, deadline, limit=None, filter=_filters(request),
-            groupedby={name: sorting.FieldFacet(field, maptype=sorting.Count)
+            groupedby={name: _Facet(field, maptype=sorting.Count)
                        for name, field in FACETS.items()},
             sortedby=None if request.sort == "relevance" else sorting.MultiFacet([
                 # Dated articles first, then by date.
