@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import mmap
 import os
 import shutil
 import time
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import platformdirs
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 
 from .schema import SCHEMA, SCHEMA_VERSION
 
@@ -43,6 +46,25 @@ class IndexMissing(LookupError):
 
 class IndexBusy(RuntimeError):
     """Another process is writing to the index."""
+
+
+class MappedStorage(FileStorage):
+    """Whoosh's file storage, reading each file through a read-only memory map: the
+    pages are the operating system's file cache, shared by every searcher, thread and
+    process, where Whoosh's compound segments copy each file into every reader. The
+    indexer writes segments as separate files (``compound=False``) for this."""
+
+    def open_file(self, name, **kwargs):
+        with open(self._fpath(name), "rb") as file:
+            if os.fstat(file.fileno()).st_size == 0:  # an empty file cannot be mapped
+                return super().open_file(name, **kwargs)
+            return StructFile(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ),
+                              name=name, **kwargs)
+
+
+def open_index(generation: Path):
+    """The Whoosh index in the directory ``generation``, read through a MappedStorage."""
+    return MappedStorage(str(generation)).open_index()
 
 
 def default_index_dir() -> Path:
@@ -76,7 +98,7 @@ def open_live(index_dir: Path):
     if not _current(generation):
         raise IndexMissing(f"the index in {index_dir} was built by another version of "
                            "morgue: rebuild it with `morgue index`")
-    return whoosh_index.open_dir(str(generation))
+    return open_index(generation)
 
 
 class WriteSession:
@@ -119,13 +141,13 @@ class WriteSession:
         path = self.index_dir / f"gen-{time.time_ns()}"
         path.mkdir()
         (path / VERSION).write_text(json.dumps({"schema_version": SCHEMA_VERSION}), "utf-8")
-        return whoosh_index.create_in(str(path), SCHEMA)
+        return MappedStorage(str(path)).create_index(SCHEMA)
 
     def live(self):
         """The live index, or None when none was published yet or it was built by
         another version of the schema (so that it is built anew)."""
         generation = live_generation(self.index_dir)
-        return whoosh_index.open_dir(str(generation)) if _current(generation) else None
+        return open_index(generation) if _current(generation) else None
 
     def publish(self, ix) -> None:
         """Make the generation of ``ix`` the live one, atomically, and drop old ones.

@@ -290,7 +290,7 @@ class _Run:
             p: h for p, h in self.old_sources.items() if not _covers(roots, p)}
         self.seen: dict[str, str] = {}  # id -> path it was read from in this run
         self.target = target
-        self.writer = target.writer(limitmb=512)
+        self.writer = target.writer(limitmb=512, compound=False)
         # In a new generation every id is new: no need to look for one to replace.
         self.put = self.writer.update_document if target is live else \
             self.writer.add_document
