@@ -9,18 +9,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-import weakref
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.scoring import BM25F
 
-from . import highlight, related, spelling
+from . import highlight, matches, related, spelling
 from .article import clean_line, parse_date
 from .deadline import Deadline, timed_search
 from .query import bound_expansions, parse_query
@@ -36,6 +34,7 @@ SEARCH_SECONDS = 1.0  # a search stops looking for more results after this long
 EXPORT_SECONDS = 30.0  # as long for an export, which wants every result
 SPELL_WORDS, SPELL_CHARS = 12, 40  # longer queries, or words, are not spelling mistakes
 TOO_SLOW = "The query took too long; showing partial results."
+RANK_FIRST = 40  # results ranked at first for a page (more if near-duplicates hide some)
 SNIPPET_FROM_CHARS = 50_000  # a snippet comes from the opening of a longer text
 _HALF_CHARACTERS = re.compile("[\ud800-\udfff]")
 
@@ -136,62 +135,90 @@ def _filters(request: SearchRequest):
 
 
 class _Ranking:
-    """The ordered results of one search: ``kept`` holds (score, docnum, cluster) of
-    each result, all but the first of each cluster of near-duplicates left out (unless
-    the search is within one cluster), and ``copies`` the size of each cluster among
-    the results. ``results`` is None when the query is empty."""
+    """The ordered results of one search, each cluster of near-duplicates once (unless
+    the search is within one cluster). ``mask`` holds every matching article (None when
+    the query is empty); they are ranked as far as a page needs, each one kept only if
+    it is the first of its cluster."""
 
     def __init__(self, searcher, query, notice: str):
         self.searcher, self.query, self.notice = searcher, query, notice
-        self.results = None
+        self.mask = None
+        self.total = self.articles = 0
         self.corrected = ""  # the spelling searched instead of the query's, if one was
-        self.kept: list[tuple] = []
-        self.copies: Counter = Counter()
-        self.complete = True  # False when the deadline cut the collecting short
+        self.complete = True  # False when the deadline cut the search short
+        self.kept: list[tuple] = []  # (score or None, docnum) of each result so far
+
+    def match(self, request: SearchRequest, deadline: Deadline) -> None:
+        """Find every article matching the query and the filters of ``request``."""
+        self.request, self.deadline = request, deadline
+        found = matches.Matcher(self.searcher, deadline)
+        self.table = found.table
+        self.mask = found.mask(wq.And([self.query, _filters(request) or wq.Every()]))
+        self.complete = found.complete
+        self.articles = int(self.mask.sum())
+        if request.filter_values("cluster"):  # within a cluster, every article is a result
+            self.key = np.arange(self.table.size)
+        else:
+            self.key = self.table.coded["cluster"].codes
+        self.copies = np.bincount(self.key[self.mask], minlength=1)
+        self.total = int(np.count_nonzero(self.copies))
+        self._ranked = 0  # how many of the matches were ranked
 
     def items(self, start: int = 0, stop: int | None = None):
-        """(score rounded, stored fields, copies) of the results from start to stop."""
-        for score, docnum, key in self.kept[start:stop]:
-            yield (round(score, 4) if score is not None else None,
-                   self.searcher.stored_fields(docnum), self.copies[key])
+        """(score rounded, docnum, copies) of the results from start to stop."""
+        if self.mask is None:
+            return
+        self._rank(stop)
+        for score, docnum in self.kept[start:stop]:
+            yield (round(score, 4) if score is not None else None, docnum,
+                   int(self.copies[self.key[docnum]]))
+
+    def _rank(self, stop: int | None) -> None:
+        """Rank the matches until ``stop`` results are kept (all of them for None): by
+        date, all at once; by relevance, the best few, then more as needed."""
+        if self.request.sort != "relevance":
+            if not self._ranked:
+                self._keep(self.table.by_date(np.flatnonzero(self.mask),
+                                              self.request.sort == "newest"), None)
+            return
+        limit = None if stop is None else max(2 * stop, RANK_FIRST)
+        while len(self.kept) < (self.total if stop is None else stop) and \
+                self._ranked < self.articles:
+            results, complete = timed_search(
+                self.searcher, self.query, self.deadline, limit=limit,
+                filter=_allowed(self.mask) if self.request.filters else None)
+            self.complete &= complete
+            self.kept, self._ranked = [], 0
+            self._keep([docnum for _, docnum in results.top_n],
+                       [score for score, _ in results.top_n])
+            if not complete or limit is None or self._ranked < limit:
+                break
+            limit *= 4
+
+    def _keep(self, docnums, scores) -> None:
+        seen = {self.key[docnum] for _, docnum in self.kept}
+        for n, docnum in enumerate(docnums):
+            key = self.key[docnum]
+            if key not in seen:
+                seen.add(key)
+                self.kept.append((scores[n] if scores else None, docnum))
+        self._ranked += len(docnums)
+
+
+def _allowed(mask: np.ndarray) -> set[int]:
+    return set(np.flatnonzero(mask).tolist())
 
 
 def _sentences(*notices: str) -> str:
     return " ".join(filter(None, notices))
 
 
-class _KeptColumns(sorting.ColumnCategorizer):
-    """Counts a facet from its column, opening the column of each segment once while the
-    segment's reader lives (Whoosh opens it anew for every search, reading its list of
-    values each time: a fifth of a typical search)."""
-
-    _columns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    def set_searcher(self, segment_searcher, docoffset):
-        reader = segment_searcher.reader()
-        columns = self._columns.setdefault(reader, {})
-        if self._fieldname not in columns:
-            columns[self._fieldname] = reader.column_reader(self._fieldname, translate=False)
-        self._creader = columns[self._fieldname]
-
-
-class _Facet(sorting.FieldFacet):
-    """A facet counted over a column, kept open between searches (see _KeptColumns)."""
-
-    def categorizer(self, global_searcher):
-        if global_searcher.reader().has_column(self.fieldname):
-            return _KeptColumns(global_searcher, self.fieldname)
-        return super().categorizer(global_searcher)
-
-
-def _facet_values(results, request: SearchRequest) -> dict[str, list[FacetValue]]:
+def _facet_values(ranking: _Ranking, request: SearchRequest) -> dict[str, list[FacetValue]]:
     """The most frequent values of each facet; of the date facets, months when all
     results fall in one year, else years, in date order."""
     facets = {}
-    for name in FACETS:
-        counts = results.groups(name)
-        for missing in (None, ""):
-            counts.pop(missing, None)
+    for name, column in FACETS.items():
+        counts = ranking.table.counts(column, ranking.mask)
         if name in ("year", "month"):
             ordered = sorted(counts.items())
         else:
@@ -248,7 +275,7 @@ class Archive:
         searcher = self.searcher()  # one index version for the whole search
         text = _readable(request.q)
         strict = self._ranking(searcher, text, request, deadline)
-        if strict.kept or strict.results is None or not _spellable(text, deadline):
+        if strict.total or strict.mask is None or not _spellable(text, deadline):
             return strict
         # Only words the archive does not have at all are corrected unasked: to the
         # spelling with the fewest edits that finds the most articles with all the words.
@@ -265,7 +292,7 @@ class Archive:
                 f"\N{RIGHT DOUBLE QUOTATION MARK} instead."))
             return ranking
         ranking = self._ranking(searcher, text, request, deadline, match_any=True)
-        if ranking.kept:
+        if ranking.total:
             ranking.notice = _sentences(ranking.notice, (
                 "No article has all of these words; these have some of them, "
                 "the most first."))
@@ -284,25 +311,7 @@ class Archive:
             ranking.query = wq.Every()  # browsing by filters alone
         if ranking.query is wq.NullQuery:
             return ranking
-        ranking.results, ranking.complete = timed_search(
-            searcher, ranking.query, deadline, limit=None, filter=_filters(request),
-            groupedby={name: _Facet(field, maptype=sorting.Count)
-                       for name, field in FACETS.items()},
-            sortedby=None if request.sort == "relevance" else sorting.MultiFacet([
-                # Dated articles first, then by date.
-                sorting.FieldFacet("dated", reverse=True),
-                sorting.FieldFacet("published", reverse=request.sort == "newest")]))
-        if not ranking.complete:
-            ranking.notice = _sentences(ranking.notice, TOO_SLOW)
-        reader = searcher.reader()  # an index of no articles has no columns
-        clusters = reader.column_reader("cluster") if reader.has_column("cluster") else {}
-        within_cluster = bool(request.filter_values("cluster"))
-        for score, docnum in ranking.results.top_n:
-            key = docnum if within_cluster else clusters[docnum]
-            if not ranking.copies[key]:
-                ranking.kept.append((score if request.sort == "relevance" else None,
-                                     docnum, key))
-            ranking.copies[key] += 1
+        ranking.match(request, deadline)
         return ranking
 
     def search(self, request: SearchRequest) -> ResultPage:
@@ -312,13 +321,13 @@ class Archive:
         deadline = Deadline(self.search_seconds)
         ranking = self._rank(request, deadline)
         result = ResultPage(request, notice=ranking.notice)
-        if ranking.results is None:
+        if ranking.mask is None:
             return result
-        result.total, result.articles = len(ranking.kept), len(ranking.results.top_n)
-        result.facets = _facet_values(ranking.results, request)
-        if (len(ranking.kept) < SUGGEST_BELOW and _spellable(request.q, deadline)
+        result.total, result.articles = ranking.total, ranking.articles
+        result.facets = _facet_values(ranking, request)
+        if (ranking.total < SUGGEST_BELOW and _spellable(request.q, deadline)
                 and not ranking.corrected):
-            _suggest(ranking.searcher, result, len(ranking.kept), deadline)
+            _suggest(ranking.searcher, result, ranking.total, deadline)
         if request.page > MAX_PAGE:
             result.notice = _sentences(result.notice, (
                 f"Only the first {MAX_PAGE} pages are shown; "
@@ -327,14 +336,17 @@ class Archive:
             start = (request.page - 1) * request.size
             title_terms = highlight.QueryTerms(ranking.query, "title")
             body_terms = highlight.QueryTerms(ranking.query, "body")
-            for score, stored, copies in ranking.items(start, start + request.size):
+            for score, docnum, copies in ranking.items(start, start + request.size):
+                stored = ranking.searcher.stored_fields(docnum)
                 result.hits.append(Hit(
                     **_metadata(stored), score=score, copies=copies,
                     cluster=stored.get("cluster", ""),
-                    also_published_by=_other_sources(ranking.searcher, stored),
+                    also_published_by=ranking.table.other_sources(docnum),
                     title_html=highlight.mark_all(stored.get("title", ""), title_terms),
                     snippet_html=highlight.snippet((stored.get("body") or stored.get(
                         "description", ""))[:SNIPPET_FROM_CHARS], body_terms)))
+        if not ranking.complete:
+            result.notice = _sentences(result.notice, TOO_SLOW)
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
@@ -368,13 +380,17 @@ class Archive:
         """Every result of ``request`` (not just a page) as rows for a researcher, in
         order, near-duplicates collapsed; with the search's notice."""
         ranking = self._rank(request, Deadline(self.export_seconds))
+        ranked = list(ranking.items())
+        notice = _sentences(ranking.notice, "" if ranking.complete else TOO_SLOW)
         rows = (dict(id=stored["id"], date=stored.get("published_iso", ""),
                      source=stored.get("source", ""), section=stored.get("section", ""),
                      byline=stored.get("byline", ""), title=stored.get("title", ""),
                      url=stored.get("url", ""), score=score, cluster=stored.get("cluster", ""),
                      copies=copies)
-                for score, stored, copies in ranking.items())
-        return ranking.notice, rows
+                for score, stored, copies in (
+                    (score, ranking.searcher.stored_fields(docnum), copies)
+                    for score, docnum, copies in ranked))
+        return notice, rows
 
     def article(self, doc_id: str, text: str = "") -> ArticleView | None:
         """The article with id ``doc_id``, its words from query ``text`` highlighted."""
@@ -392,12 +408,6 @@ class Archive:
             tags=[t for t in stored.get("tags", "").split(",") if t], body=body,
             title_html=highlight.mark_all(stored.get("title", ""), title_terms),
             paragraphs_html=[highlight.mark_all(p, body_terms) for p in body.split("\n\n") if p])
-
-
-def _other_sources(searcher, stored: dict) -> list[str]:
-    """The sources, other than this article's, of the articles in its cluster."""
-    members = searcher.search(wq.Term("cluster", stored.get("cluster", "")), limit=None)
-    return sorted({hit.get("source", "") for hit in members} - {stored.get("source", ""), ""})
 
 
 def _readable(text: str) -> str:
@@ -418,8 +428,8 @@ def _count(searcher, text: str, request: SearchRequest, deadline: Deadline) -> i
     """How many articles the query ``text`` finds with the filters of ``request`` (as
     far as the search got by ``deadline``)."""
     query, _ = bound_expansions(parse_query(text).query, searcher.reader(), deadline)
-    return len(timed_search(searcher, query, deadline, limit=1,
-                             filter=_filters(request))[0])
+    found = matches.Matcher(searcher, deadline)
+    return int(found.mask(wq.And([query, _filters(request) or wq.Every()])).sum())
 
 
 def _suggest(searcher, result: ResultPage, found_before: int, deadline: Deadline) -> None:

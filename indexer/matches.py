@@ -1,0 +1,234 @@
+"""Every match of a search at once, as NumPy arrays.
+
+Whoosh collects matches one document at a time in Python, microseconds each: right for
+the ten results of a page, but a result page also counts every match, per facet and per
+cluster of near-duplicates, which for a common word is much of the archive. Here the
+matches of a query are a mask over the index's documents: each term's postings are read
+a block at a time and combined with NumPy's boolean operations. Facet values, clusters
+and dates are arrays read once from each segment's columns (a segment never changes),
+so counting a facet is one ``bincount`` and sorting by date one ``lexsort``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+
+from .deadline import Deadline
+from .schema import FACETS
+
+CODED = (*FACETS.values(), "cluster")  # columns read as codes into a list of values
+CHECK_EVERY = 256  # matches of a phrase checked between two looks at the clock
+TABLES = 2  # indexes whose tables are kept: the live one, and the one being replaced
+
+
+@dataclass
+class Coded:
+    """A column as ``values[codes[docnum]]``; code 0 is the empty value."""
+
+    values: list[str]
+    codes: np.ndarray
+
+
+class Table:
+    """The columns of every document of an index, by global document number, and which
+    documents are live (not deleted)."""
+
+    def __init__(self, reader):
+        leaves = _leaves(reader)
+        self.size = reader.doc_count_all()
+        self.live = np.ones(self.size, dtype=bool)
+        for leaf, offset in leaves:
+            self.live[[offset + n for n in leaf.deleted_docs_set]] = False
+        columns = [_segment_columns(leaf) for leaf, _ in leaves]
+        self.coded = {name: _joined([c[name] for c in columns]) for name in CODED}
+        self.dated = _concatenate([c["dated"] for c in columns], bool)
+        self.published = _concatenate([c["published"] for c in columns], np.uint64)
+        clusters = self.coded["cluster"].codes
+        self.cluster_sizes = np.bincount(clusters[self.live], minlength=len(clusters) and 1)
+
+    def counts(self, name: str, mask: np.ndarray) -> dict[str, int]:
+        """How many documents in ``mask`` have each value of column ``name``."""
+        column = self.coded[name]
+        counts = np.bincount(column.codes[mask], minlength=len(column.values))
+        return {column.values[code]: int(counts[code]) for code in np.flatnonzero(counts)
+                if code}
+
+    def other_sources(self, docnum: int) -> list[str]:
+        """The sources, other than its own, of the articles in the cluster of
+        ``docnum``."""
+        clusters, sources = self.coded["cluster"].codes, self.coded["source_facet"]
+        cluster = clusters[docnum]
+        if cluster >= len(self.cluster_sizes) or self.cluster_sizes[cluster] < 2:
+            return []
+        members = np.flatnonzero((clusters == cluster) & self.live)
+        return sorted({sources.values[code] for code in sources.codes[members]}
+                      - {sources.values[sources.codes[docnum]], ""})
+
+    def by_date(self, docnums: np.ndarray, newest: bool) -> np.ndarray:
+        """``docnums`` dated first, oldest (or ``newest``) first, then in index order."""
+        published = self.published[docnums]
+        if newest:
+            published = np.iinfo(np.uint64).max - published
+        return docnums[np.lexsort((docnums, published, ~self.dated[docnums]))]
+
+
+def _concatenate(arrays, dtype) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
+
+
+def _joined(columns: list[Coded]) -> Coded:
+    """One Coded column of segments' columns, one after the other."""
+    index = {"": 0}
+    parts = []
+    for column in columns:
+        recode = np.fromiter((index.setdefault(v, len(index)) for v in column.values),
+                             np.int32, count=len(column.values))
+        parts.append(recode[column.codes])
+    return Coded(list(index), _concatenate(parts, np.int32))
+
+
+_segments: OrderedDict = OrderedDict()
+_tables: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def _remember(cache: OrderedDict, key, make, keep: int):
+    with _lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = make()
+    with _lock:
+        cache[key] = value
+        while len(cache) > keep:
+            cache.popitem(last=False)
+    return value
+
+
+def _leaves(reader) -> list:
+    """The segment readers of ``reader`` and their first document numbers (none for an
+    index of no articles)."""
+    return [(leaf, offset) for leaf, offset in reader.leaf_readers() if leaf.doc_count_all()]
+
+
+def _segment_key(leaf) -> tuple:
+    return leaf.storage().folder, leaf.segment().segment_id()
+
+
+def _segment_columns(leaf) -> dict:
+    """The columns of one segment (cached while its index is among the last TABLES
+    opened, in segments of at most as many indexes)."""
+    def read():
+        columns = {}
+        for name in CODED:
+            index = {"": 0}
+            values = (v.decode("utf-8") for v in _column(leaf, name, b""))
+            codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int32,
+                                count=leaf.doc_count_all())
+            columns[name] = Coded(list(index), codes)
+        columns["dated"] = np.array([v == b"1" for v in _column(leaf, "dated", b"")], bool)
+        columns["published"] = np.array(list(_column(leaf, "published", 0)), np.uint64)
+        return columns
+    return _remember(_segments, _segment_key(leaf), read, 64)
+
+
+def _column(leaf, name: str, empty):
+    """Every value of column ``name`` of a segment (``empty`` for each document if the
+    segment has no such column, as when no article has a date)."""
+    if leaf.has_column(name):
+        return leaf.column_reader(name, translate=False)
+    return [empty] * leaf.doc_count_all()
+
+
+def table(searcher) -> Table:
+    """The Table of the index ``searcher`` reads, shared by every thread."""
+    reader = searcher.reader()
+    key = tuple((*_segment_key(leaf), len(leaf.deleted_docs_set))
+                for leaf, _ in _leaves(reader))
+    return _remember(_tables, key, lambda: Table(reader), TABLES)
+
+
+class Matcher:
+    """The documents matching Whoosh queries in the index of ``searcher``, as masks; a
+    phrase's matches are collected until ``deadline``, after which ``complete`` is
+    False and the mask holds those found."""
+
+    def __init__(self, searcher, deadline: Deadline | None = None):
+        self.searcher, self.deadline = searcher, deadline
+        self.table = table(searcher)
+        self.complete = True
+
+    def mask(self, query) -> np.ndarray:
+        """The live documents matching ``query``."""
+        return self._mask(query) & self.table.live
+
+    def _mask(self, q) -> np.ndarray:
+        if q is wq.NullQuery:
+            return np.zeros(self.table.size, bool)
+        if isinstance(q, wq.Every):
+            return self.table.live.copy()
+        if isinstance(q, wq.Term):
+            return self._term(q.fieldname, q.text)
+        if isinstance(q, wq.And) or isinstance(q, wq.Require):
+            return np.logical_and.reduce([self._mask(s) for s in q.children()])
+        if isinstance(q, (wq.Or, wq.DisjunctionMax)) and getattr(q, "minmatch", 0) <= 1:
+            return np.logical_or.reduce([self._mask(s) for s in q.children()]
+                                        or [self._mask(wq.NullQuery)])
+        if isinstance(q, wq.Not):
+            return ~self._mask(q.query)
+        if isinstance(q, wq.AndNot):
+            return self._mask(q.a) & ~self._mask(q.b)
+        if isinstance(q, wq.AndMaybe):
+            return self._mask(q.a)
+        if isinstance(q, wq.MultiTerm):  # a pattern with its words, or a date range
+            mask = np.zeros(self.table.size, bool)
+            for fieldname, text in q.expanded_terms(self.searcher.reader()):
+                mask |= self._term(fieldname, text)
+            return mask
+        if isinstance(q, wq.WrappingQuery):
+            return self._mask(q.child)
+        return self._collected(q)
+
+    def _term(self, fieldname: str, text) -> np.ndarray:
+        mask = np.zeros(self.table.size, bool)
+        for leaf, offset in _leaves(self.searcher.reader()):
+            try:
+                postings = leaf.postings(fieldname, text)
+            except TermNotFound:
+                continue
+            mask[_docnums(postings) + offset] = True
+        return mask
+
+    def _collected(self, q) -> np.ndarray:
+        """The matches of any other query (a phrase), one at a time as Whoosh finds
+        them, until the deadline."""
+        mask = np.zeros(self.table.size, bool)
+        for count, docnum in enumerate(q.docs(self.searcher)):
+            if count % CHECK_EVERY == 0 and self.deadline and self.deadline.passed:
+                self.complete = False
+                break
+            mask[docnum] = True
+        return mask
+
+
+def _docnums(postings) -> np.ndarray:
+    """The document numbers of a term's postings in one segment, deleted ones
+    included (the table's live mask removes them)."""
+    if isinstance(postings, FilterMatcher):  # the segment's deletions left out
+        postings = postings.child
+    if not isinstance(postings, W3LeafMatcher):  # a term of one posting, kept inline
+        return np.fromiter(postings.all_ids(), np.int64)
+    blocks = []
+    while postings.is_active():
+        postings._read_ids()
+        blocks.append(np.asarray(postings._ids, np.int64))
+        postings._next_block()
+    return np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
