@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.idsets import DocIdSet
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
@@ -193,6 +194,8 @@ class Matcher:
             for fieldname, text in q.expanded_terms(self.searcher.reader()):
                 mask |= self._term(fieldname, text)
             return mask
+        if isinstance(q, wq.NumericRange):  # a date range: the terms of its periods
+            return self._mask(q.simplify(self.searcher.reader()))
         if isinstance(q, wq.WrappingQuery):
             return self._mask(q.child)
         return self._collected(q)
@@ -232,3 +235,36 @@ def _docnums(postings) -> np.ndarray:
         blocks.append(np.asarray(postings._ids, np.int64))
         postings._next_block()
     return np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
+
+
+class Allowed(DocIdSet):
+    """The documents of a mask, as the filter of a Whoosh search (which only asks
+    whether each match is in it)."""
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = mask
+
+    def __contains__(self, docnum) -> bool:
+        return bool(self.mask[docnum])
+
+    def __iter__(self):
+        return iter(np.flatnonzero(self.mask).tolist())
+
+    def __len__(self) -> int:
+        return int(self.mask.sum())
+
+
+def scoring(query):
+    """The part of ``query`` that scores its matches, without what only restricts them
+    (dates, NOT, every article), which a search's mask applies instead: the same order,
+    without Whoosh stepping through the restrictions' matches one by one."""
+    if isinstance(query, wq.And):
+        kept = [scoring(q) for q in query.subqueries if not _restricts(q)]
+        return wq.And(kept, boost=query.boost).normalize() if kept else wq.Every()
+    if isinstance(query, wq.AndNot):
+        return scoring(query.a)
+    return wq.Every() if _restricts(query) else query
+
+
+def _restricts(query) -> bool:
+    return isinstance(query, (wq.NumericRange, wq.Not, wq.Every))

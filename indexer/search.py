@@ -185,8 +185,8 @@ class _Ranking:
         while len(self.kept) < (self.total if stop is None else stop) and \
                 self._ranked < self.articles:
             results, complete = timed_search(
-                self.searcher, self.query, self.deadline, limit=limit,
-                filter=_allowed(self.mask) if self.request.filters else None)
+                self.searcher, matches.scoring(self.query), self.deadline, limit=limit,
+                filter=matches.Allowed(self.mask))
             self.complete &= complete
             self.kept, self._ranked = [], 0
             self._keep([docnum for _, docnum in results.top_n],
@@ -203,10 +203,6 @@ class _Ranking:
                 seen.add(key)
                 self.kept.append((scores[n] if scores else None, docnum))
         self._ranked += len(docnums)
-
-
-def _allowed(mask: np.ndarray) -> set[int]:
-    return set(np.flatnonzero(mask).tolist())
 
 
 def _sentences(*notices: str) -> str:
