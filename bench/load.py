@@ -192,30 +192,40 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """``morgue serve`` on a free loopback port, for a ``with`` block."""
+def wait_until_listening(process: subprocess.Popen, port: int, seconds: float = 60) -> None:
+    """Return once the server ``process`` listens on the loopback ``port``; kill it and
+    raise RuntimeError if it stops or does not listen within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"morgue serve stopped: {process.stderr.read()}") from None
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"morgue serve did not listen within {seconds:g} s")
 
-    def __init__(self, index_dir: Path, threads: int = 8):
-        self.index_dir, self.threads = index_dir, threads
+
+class Server:
+    """``morgue serve`` on a free loopback port, for a ``with`` block: ``workers``
+    processes of ``threads`` threads (None: morgue's defaults)."""
+
+    def __init__(self, index_dir: Path, threads: int | None = None, workers: int | None = None):
+        self.index_dir, self.threads, self.workers = index_dir, threads, workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "Server":
         self.process = subprocess.Popen(
             [sys.executable, "-m", "indexer.cli", "serve", "--index", str(self.index_dir),
-             "--port", str(self.port), "--threads", str(self.threads)],
+             "--port", str(self.port),
+             *(["--threads", str(self.threads)] if self.threads else []),
+             *(["--workers", str(self.workers)] if self.workers else [])],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"morgue serve stopped: {self.process.stderr.read()}")
-                time.sleep(0.1)
-        self.process.kill()
-        raise RuntimeError("morgue serve did not listen within 60 s")
+        wait_until_listening(self.process, self.port)
+        return self
 
     def __exit__(self, *exc_info):
         self.process.terminate()
@@ -241,14 +251,16 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-requests", type=int, default=100_000)
-    parser.add_argument("--threads", type=int, default=8, help="server threads")
+    parser.add_argument("--workers", type=int, help="server processes (default: morgue's)")
+    parser.add_argument("--threads", type=int, help="threads per server process "
+                                                    "(default: morgue's)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="morgue-load-") as scratch:
         index_dir = args.index
         if index_dir is None:
             print(f"building an index of {args.stories} Reuters stories...", flush=True)
             index_dir = build_index(Path(scratch), args.stories)
-        with Server(index_dir, args.threads) as server:
+        with Server(index_dir, args.threads, args.workers) as server:
             paths = mix()
             alone = probe(server.url, paths)
             print(f"each of {len(paths)} requests alone: slowest "

@@ -14,7 +14,7 @@ from . import export
 from .request import SORTS, SearchRequest
 from .related import TextError
 from .search import MAX_RELATED, Archive
-from .store import IndexBusy, IndexMissing, default_index_dir
+from .store import IndexBusy, IndexMissing, default_index_dir, open_live
 from .suggest import suggest
 from .writing import index_paths
 
@@ -220,22 +220,31 @@ def _terminal(fragment: str) -> str:
 
 @main.command("serve")
 @index_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve_command(index_dir, host, port, threads):
-    """Serve the web app with the production WSGI server (waitress)."""
-    import waitress
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("-w", "--workers", type=click.IntRange(min=1), show_default="one per CPU",
+              help="Processes answering requests.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1),
+              help="Threads per process.")
+def serve_command(index_dir, host, port, workers, threads):
+    """Serve the web app with gunicorn, a production WSGI server, until Ctrl-C or SIGTERM."""
+    from webapp.server import bind_address, check_address, default_workers, serve
 
-    from webapp import create_app
-
+    workers = workers or default_workers()
     try:
-        Archive(index_dir).count()
+        articles = open_live(index_dir).doc_count()  # closed again: each process opens its own
+        check_address(host, port)
     except IndexMissing as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress.serve(create_app(index_dir), host=host, port=port, threads=threads,
-                   ident="morgue")
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: "
+                                   f"{error.strerror or error}") from None
+    click.echo(f"Serving {index_dir} ({articles:,} articles) on "
+               f"http://{bind_address(host, port)}/ with {workers} "
+               f"process{'es' if workers != 1 else ''} of {threads} "
+               f"thread{'s' if threads != 1 else ''} (Ctrl-C to stop)")
+    serve(index_dir, host, port, workers, threads)
 
 
 if __name__ == "__main__":
