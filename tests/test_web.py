@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from bs4 import BeautifulSoup
+from flask import url_for
 
 from bench.corpora import write_jsonl
 from indexer.writing import index_paths
@@ -342,3 +345,18 @@ def test_a_story_in_several_outlets_is_one_result_naming_the_others(tmp_path):
     assert link.select_one(".visually-hidden").get_text() == ": " + ", ".join(others)
     cluster = page(client.get(link["href"]))
     assert len(cluster.select("ol.results li.result")) == 3
+
+
+def test_search_links_are_the_addresses_url_for_makes(index_dir):
+    """Facets, chips, timeline bars, sorts and pages link to what url_for gives for
+    their search, filter values with reserved and non-ASCII characters included."""
+    app = create_app(index_dir)
+    response = app.test_client().get("/", query_string={
+        "q": "oil \"prices\" +x", "source": ["Reuters", "A/B & C+é%?"], "sort": "newest"})
+    links = [a["href"] for a in page(response).find_all("a", href=True)
+             if a["href"].startswith("/?")]
+    assert len(links) > 5 and any("%C3%A9" in link and "A/B" in link for link in links)
+    with app.test_request_context():
+        for link in links:
+            args = parse_qs(urlsplit(link).query, keep_blank_values=True)
+            assert link == url_for("morgue.search_page", **args)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from dateutil.relativedelta import relativedelta
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
-                   stream_with_context, url_for)
+from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template,
+                   request, stream_with_context, url_for)
 
 from indexer import export
 from indexer.article import parse_date
@@ -63,17 +63,30 @@ FACET_LABELS = {"source": "Source", "section": "Section", "byline": "Byline",
                 "cluster": "Same story as"}
 
 
+# How url_for (werkzeug) encodes query arguments: the links below are the same.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def _search_address(args: dict) -> str:
+    """The search page's address with ``args``, as url_for makes it at twice the cost (a
+    result page links to dozens of searches: facets, timeline bars, pages, sorts)."""
+    if "search_page" not in g:
+        g.search_page = url_for("morgue.search_page")
+    return f"{g.search_page}?{urlencode(args, doseq=True, safe=_QUERY_SAFE)}" if args \
+        else g.search_page
+
+
 @bp.app_template_global()
 def search_url(search: SearchRequest, **changes) -> str:
     """The address of ``search`` with ``changes`` (page, sort...)."""
-    return url_for("morgue.search_page", **search.args(**changes))
+    return _search_address(search.args(**changes))
 
 
 @bp.app_template_global()
 def filter_url(search: SearchRequest, name: str, value: str, active: bool) -> str:
     """The address of ``search`` with a facet value added, or removed when ``active``."""
     changed = search.without_filter(name, value) if active else search.with_filter(name, value)
-    return url_for("morgue.search_page", **changed.args())
+    return _search_address(changed.args())
 
 
 @bp.app_template_global()
@@ -92,10 +105,12 @@ def page_numbers(current: int, pages: int, around: int = 2) -> list[int | None]:
 @bp.get("/")
 def search_page():
     search = SearchRequest.from_args(request.args)
-    results = archive().search(search) if search.q.strip() or search.filters else None
+    if not (search.q.strip() or search.filters):  # the front page
+        return render_template("search.html", search=search, query=search.q, results=None,
+                               archive_size=archive().count())
+    results = archive().search(search)
     return render_template("search.html", search=search, query=search.q, results=results,
-                           labels=FACET_LABELS, archive_size=archive().count(),
-                           timeline=timeline(results.facets) if results else None)
+                           labels=FACET_LABELS, timeline=timeline(results.facets))
 
 
 @bp.get("/help")
