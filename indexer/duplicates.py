@@ -76,11 +76,15 @@ class Clusters:
         self.buffer = np.empty((_MERGE_EVERY, NUM_PERM), dtype=np.uint32)
         self.buffer_keys = np.empty((_MERGE_EVERY, BANDS), dtype=np.uint64)
         self.buffered = 0
+        self.existing: list[bytes] = []  # signatures given to add_existing, not yet merged
 
     def add_existing(self, doc_id: str, cluster: str, data: bytes) -> None:
-        """Remember an article already in the index, by its stored signature."""
+        """Remember an article already in the index, by its stored signature (they are
+        all merged into the matrix at once, before the next assignment)."""
         if data:
-            self._add(doc_id, cluster, np.frombuffer(data, dtype=np.uint32))
+            self.ids.append(doc_id)
+            self.clusters.append(cluster)
+            self.existing.append(data)
 
     def assign(self, doc_id: str, text: str) -> tuple[str, bytes]:
         """The cluster of the article ``doc_id`` with body ``text``, and its signature
@@ -91,6 +95,8 @@ class Clusters:
         """:meth:`assign`, given the signature of the text (None when empty)."""
         if values is None:
             return doc_id, b""
+        if self.existing:
+            self._merge()
         keys = _band_keys(values[None, :])[0]
         rows = [row for row in self._candidates(keys) if self.ids[row] != doc_id]
         cluster = doc_id
@@ -102,19 +108,22 @@ class Clusters:
         self._add(doc_id, cluster, values, keys)
         return cluster, values.tobytes()
 
-    def _add(self, doc_id: str, cluster: str, values: np.ndarray, keys=None) -> None:
+    def _add(self, doc_id: str, cluster: str, values: np.ndarray, keys: np.ndarray) -> None:
         self.ids.append(doc_id)
         self.clusters.append(cluster)
         self.buffer[self.buffered] = values
-        self.buffer_keys[self.buffered] = _band_keys(values[None, :])[0] if keys is None \
-            else keys
+        self.buffer_keys[self.buffered] = keys
         self.buffered += 1
         if self.buffered == _MERGE_EVERY:
             self._merge()
 
     def _merge(self) -> None:
-        """Move the buffered signatures into the matrix and re-sort the band keys."""
-        self.signatures = np.concatenate([self.signatures, self.buffer[:self.buffered]])
+        """Move the buffered signatures, then those of add_existing, into the matrix and
+        re-sort the band keys."""
+        existing = np.frombuffer(b"".join(self.existing), dtype=np.uint32).reshape(-1, NUM_PERM)
+        self.signatures = np.concatenate([self.signatures, self.buffer[:self.buffered],
+                                          existing])
+        self.existing = []
         keys = _band_keys(self.signatures)
         self.order = np.argsort(keys, axis=0, kind="stable").T
         self.sorted_keys = np.take_along_axis(keys, self.order.T, axis=0).T

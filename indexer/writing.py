@@ -1,16 +1,20 @@
 """Writing articles from source files into the index, incrementally or as a rebuild.
 
-Reading and cleaning files and analysing articles (terms for every text field and the
-near-duplicate signature, in one pass over each text) are shared by a pool of worker
-processes when the sources are large enough to gain from it; the parent compares with
-the index, assigns near-duplicate clusters and writes, in the order of the sources, so
-that a parallel build is the same as a serial one.
+Three stages, each shared by a pool of worker processes when the sources are large
+enough to gain from it: reading and cleaning files; analysing articles (terms for every
+text field and the near-duplicate signature, in one pass over each text), kept in spool
+files; and writing the spooled articles as new segments of the index, one per worker,
+each a contiguous run of the articles. Between them the parent compares with the index
+and assigns near-duplicate clusters, in the order of the sources, and at the end
+commits the new segments at once, so that a parallel build holds the articles in the
+same order as a serial one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import signal
 import threading
 import time
@@ -23,17 +27,22 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
 
 from . import vectors
 from .analysis import folded_words
 from .article import Article, parse_date
 from .duplicates import Clusters, words_signature
-from .schema import SCHEMA, ArticleText, Postings
+from .schema import SCHEMA, ArticleText
 from .sources import Skip, SourceError, SourceFile, find_sources, read_articles
-from .store import WriteSession, read_sources, write_sources
+from .store import WriteSession, open_index, read_sources, write_sources
 
 POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexing process
 BATCH = 64  # articles analysed by one task of the pool
+SEGMENT_MIN = 1000  # articles written before a run writes a second segment
+WRITER_MB = 256  # memory of each segment writer's posting pool
 AHEAD = 2  # tasks per worker submitted ahead of the one being written
 # Each text field of the schema, and the Article attribute it indexes.
 TEXT_SOURCES = {name: name.removesuffix("_exact") for name, kind in SCHEMA.items()
@@ -59,32 +68,19 @@ class Summary:
                 "near-duplicates")
 
 
-@dataclass
-class Prepared:
-    """An article analysed for writing: the terms of each text field, the MinHash
-    signature of its body (of its title when it has no body; None when empty), and its
-    term vector for related stories."""
-
-    article: Article
-    terms: dict[str, Postings]
-    signature: np.ndarray | None
-    vector: bytes
+def signature(article: Article) -> np.ndarray | None:
+    """The MinHash signature of the body of ``article`` (of its title when it has no
+    body; None when empty)."""
+    return words_signature(folded_words(article.body or article.title))
 
 
-def prepare(article: Article) -> Prepared:
-    """Analyse ``article``, each text once for all the fields and the signature."""
+def document(article: Article, minhash: np.ndarray | None, cluster: str) -> dict:
+    """The Whoosh fields for ``article``, of near-duplicate signature ``minhash`` and in
+    ``cluster``: each text analysed once for all its fields."""
     words = {name: folded_words(getattr(article, name)) for name in set(TEXT_SOURCES.values())}
-    terms = {name: SCHEMA[name].postings(words[source]) for name, source in TEXT_SOURCES.items()}
-    return Prepared(article, terms,
-                    words_signature(words["body"] if article.body else words["title"]),
-                    vectors.encode(vectors.term_counts(article.title, article.body)))
-
-
-def document(prepared: Prepared, cluster: str, signature: bytes) -> dict:
-    """The Whoosh fields for one article in near-duplicate ``cluster``."""
-    article = prepared.article
     published = article.published
-    fields = dict(prepared.terms, cluster=cluster,
+    fields = dict(((name, SCHEMA[name].postings(words[source]))
+                   for name, source in TEXT_SOURCES.items()), cluster=cluster,
         id=article.id, tags=",".join(article.tags),
         published_iso=published.isoformat() if published else "",
         url=article.url, description=article.description, path=article.path,
@@ -96,10 +92,11 @@ def document(prepared: Prepared, cluster: str, signature: bytes) -> dict:
     facets = dict(source_facet=article.source, section_facet=article.section,
                   byline_facet=article.byline, language_facet=article.language)
     fields.update((name, value) for name, value in facets.items() if value)
-    if signature:
-        fields.update(minhash=signature)
-    if prepared.vector:
-        fields.update(terms=prepared.vector)
+    if minhash is not None:
+        fields.update(minhash=minhash.tobytes())
+    vector = vectors.encode(vectors.term_counts(article.title, article.body))
+    if vector:
+        fields.update(terms=vector)
     if published:
         fields.update(date=published.replace(tzinfo=None), dated="1",
                       published=published.astimezone(timezone.utc).replace(tzinfo=None),
@@ -153,8 +150,56 @@ def _read(source: SourceFile | Skip, old_digest: str | None) -> _Read | Skip:
     return _Read(path, digest, articles, skips)
 
 
-def _prepare_all(articles: list[Article]) -> list[Prepared]:
-    return [prepare(article) for article in articles]
+def _spool(articles: list[Article], spool: str) -> list[np.ndarray | None]:
+    """Keep ``articles`` and their signatures in the file ``spool``; the signatures."""
+    signatures = [signature(article) for article in articles]
+    with open(spool, "wb") as file:
+        pickle.dump((articles, signatures), file, pickle.HIGHEST_PROTOCOL)
+    return signatures
+
+
+class _Lengths:
+    """The length of each field of each document of a segment being written, read at
+    once from its per-document ``reader`` for writing the postings (Whoosh reads the
+    length of a posting's field in its document from the column for every posting)."""
+
+    def __init__(self, reader, fieldnames):
+        columns = {name: f"_{name}_len" for name in fieldnames}
+        self.lengths = {name: [byte_to_length(b) for b in
+                               reader.column_reader(column, LENGTHS_COLUMN)]
+                        for name, column in columns.items() if reader.has_column(column)}
+
+    def doc_field_length(self, docnum: int, fieldname: str) -> int:
+        lengths = self.lengths.get(fieldname)
+        return lengths[docnum] if lengths else 0
+
+
+class _SegmentWriter(SegmentWriter):
+    """Whoosh's writer of a segment, writing the postings with the field lengths read
+    once (:class:`_Lengths`)."""
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        reader = self.per_document_reader()
+        self.fieldwriter.add_postings(self.schema, _Lengths(reader, self.pool.fieldnames),
+                                      self.pool.iter_postings())
+        self.fieldwriter.close()
+        reader.close()
+
+
+def _write_segment(folder: str, spools: list[tuple[str, list[str]]]):
+    """Write the articles of ``spools`` (each a spool file and the cluster of each of its
+    articles) as one new segment of the index in ``folder``, unlocked (the indexing
+    process holds the lock and commits it); the segment."""
+    writer = _SegmentWriter(open_index(Path(folder)), _lk=False, limitmb=WRITER_MB,
+                           compound=False)
+    for spool, clusters in spools:
+        with open(spool, "rb") as file:
+            articles, signatures = pickle.load(file)
+        os.remove(spool)
+        for article, values, cluster in zip(articles, signatures, clusters):
+            writer.add_document(**document(article, values, cluster))
+    return writer._finalize_segment()
 
 
 def _batches(items, size: int):
@@ -162,10 +207,15 @@ def _batches(items, size: int):
     for item in items:
         batch.append(item)
         if len(batch) == size:
-            yield (batch,)
+            yield batch
             batch = []
     if batch:
-        yield (batch,)
+        yield batch
+
+
+def _runs(items: list, parts: int) -> list[list]:
+    """``items`` cut into ``parts`` contiguous runs of nearly equal length."""
+    return [items[len(items) * i // parts:len(items) * (i + 1) // parts] for i in range(parts)]
 
 
 def pool_size(sources, jobs: int | None = None) -> int:
@@ -245,13 +295,16 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
             run = _Run(live, target, [Path(p).resolve() for p in paths])
             try:
                 found = list(find_sources(paths, exclude=Path(index_dir)))
-                with _pool(pool_size(found, jobs)) as in_order:
+                jobs = pool_size(found, jobs)
+                with _pool(jobs) as in_order:
                     run.add(progress(found) if progress else found, in_order)
-                run.delete_vanished()
+                    run.delete_vanished()
+                    run.commit(in_order, jobs)
             except BaseException:
-                run.writer.cancel()
+                if not run.writer.is_closed:
+                    run.writer.cancel()
                 raise
-            run.commit()
+            run.summarise()
         finally:
             if live is not None:
                 live.close()
@@ -290,10 +343,10 @@ class _Run:
             p: h for p, h in self.old_sources.items() if not _covers(roots, p)}
         self.seen: dict[str, str] = {}  # id -> path it was read from in this run
         self.target = target
-        self.writer = target.writer(limitmb=512, compound=False)
-        # In a new generation every id is new: no need to look for one to replace.
-        self.put = self.writer.update_document if target is live else \
-            self.writer.add_document
+        # Takes the lock, deletes replaced articles and commits; the new articles are
+        # written by _write_segment, spooled in its temporary directory meanwhile.
+        self.writer = target.writer(compound=False)
+        self.spools: list[tuple[str, list[str]]] = []  # (spool file, clusters) in order
 
     def add(self, sources, in_order=_here) -> None:
         """Index the source files ``sources`` (recording the Skips among them), reading
@@ -301,9 +354,19 @@ class _Run:
         calls = ((source, None if self.rebuild or isinstance(source, Skip)
                   else self.old_sources.get(str(source.path))) for source in sources)
         articles = self._articles(in_order(_read, calls))
-        for prepared in in_order(_prepare_all, _batches(articles, BATCH)):
-            for one in prepared:
-                self._write(one)
+        folder = self.writer.temp_storage().folder
+        analysing = deque()  # (spool file, ids) of each batch given to in_order, in order
+
+        def batches():
+            for n, batch in enumerate(_batches(articles, BATCH)):
+                spool = os.path.join(folder, f"spool-{n}.pickle")
+                analysing.append((spool, [article.id for article in batch]))
+                yield batch, spool
+
+        for signatures in in_order(_spool, batches()):
+            spool, ids = analysing.popleft()
+            self.spools.append((spool, [self.clusters.assign_signature(i, s)[0]
+                                        for i, s in zip(ids, signatures)]))
 
     def _articles(self, reads):
         """The articles to write, from what was read of each file."""
@@ -333,14 +396,11 @@ class _Run:
             return self.rebuild
         if old:
             self.summary.updated += 1
+            if not self.rebuild:
+                self.writer.delete_by_term("id", article.id)
         else:
             self.summary.added += 1
         return True
-
-    def _write(self, prepared: Prepared) -> None:
-        cluster, signature = self.clusters.assign_signature(prepared.article.id,
-                                                            prepared.signature)
-        self.put(**document(prepared, cluster, signature))
 
     def _keep(self, path: str, skip: Skip | None = None):
         """Leave what was indexed from ``path`` as it was (yielding its articles to copy
@@ -366,9 +426,27 @@ class _Run:
                     self.writer.delete_by_term("id", doc_id)
                 self.summary.deleted += 1
 
-    def commit(self) -> None:
-        """Commit, and record the files' hashes beside the index."""
-        self.writer.commit(optimize=self.rebuild)
+    def commit(self, in_order=_here, jobs: int = 1) -> None:
+        """Write the spooled articles as new segments with ``in_order``, one per worker
+        (one for a few articles), and commit them and the deletions at once."""
+        parts = max(1, min(jobs, sum(len(clusters) for _, clusters in self.spools)
+                           // SEGMENT_MIN))
+        folder = self.target.storage.folder
+        segments = list(in_order(_write_segment, ((folder, run) for run in
+                                                  _runs(self.spools, parts) if run)))
+        # Whoosh's default merge policy may merge small segments into the writer's own.
+        writer = self.writer
+        kept = writer._merge_segments(None, None, None)
+        if writer._added:
+            kept.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(kept + segments)
+        writer._finish()
+
+    def summarise(self) -> None:
+        """Record the files' hashes beside the index, and count its articles and clusters
+        of near-duplicates."""
         write_sources(self.target, self.sources)
         with self.target.reader() as reader:
             self.summary.total = reader.doc_count()

@@ -12,13 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from whoosh.writing import SegmentWriter
+
 from bench import corpora
 from indexer.analysis import FoldingTokenizer, folded_words
+from indexer.article import Article, parse_date
 from indexer.request import SearchRequest
 from indexer.schema import EXACT, SCHEMA, ArticleText
 from indexer.search import Archive
-from indexer.store import open_live
-from indexer.writing import index_paths
+from indexer.store import WriteSession, open_live
+from indexer.writing import _SegmentWriter, document, index_paths, signature
+
+from conftest import reuters_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SGML = corpora.SHARED / "reuters-21578" / "sgm" / "reut2-000.sgm.xz"
@@ -78,6 +83,24 @@ def test_an_incremental_run_after_a_parallel_build_changes_nothing(builds):
     again = index_paths(builds[1], directory, jobs=2)
     assert (again.added, again.updated, again.deleted) == (0, 0, 0)
     assert again.unchanged == again.total == first.total
+
+
+def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path):
+    articles = [Article(id=r["id"], title=r["title"], body=r["body"], source=r["source"],
+                        published=parse_date(r["date"]), tags=r["tags"])
+                for r in reuters_records(300)]
+    written = []
+    for kind in (SegmentWriter, _SegmentWriter):
+        with WriteSession(tmp_path / kind.__name__) as session:
+            ix = session.new_generation()
+            writer = kind(ix, _lk=False, compound=False)
+            for article in articles:
+                writer.add_document(**document(article, signature(article), article.id))
+            segid = writer._finalize_segment().segid
+        written.append({path.name.replace(segid, ""): path.read_bytes()
+                        for path in Path(ix.storage.folder).iterdir() if segid in path.name})
+    assert len(written[0]) > 10
+    assert written[0] == written[1]
 
 
 def _texts() -> list[str]:
