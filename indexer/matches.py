@@ -11,8 +11,6 @@ so counting a facet is one ``bincount`` and sorting by date one ``lexsort``.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +20,7 @@ from whoosh.idsets import DocIdSet
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
+from . import segments
 from .deadline import Deadline
 from .schema import FACETS
 
@@ -43,7 +42,7 @@ class Table:
     documents are live (not deleted)."""
 
     def __init__(self, reader):
-        leaves = _leaves(reader)
+        leaves = segments.leaves(reader)
         self.size = reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in leaves:
@@ -96,37 +95,12 @@ def _joined(columns: list[Coded]) -> Coded:
     return Coded(list(index), _concatenate(parts, np.int32))
 
 
-_segments: OrderedDict = OrderedDict()
-_tables: OrderedDict = OrderedDict()
-_lock = threading.Lock()
-
-
-def _remember(cache: OrderedDict, key, make, keep: int):
-    with _lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    value = make()
-    with _lock:
-        cache[key] = value
-        while len(cache) > keep:
-            cache.popitem(last=False)
-    return value
-
-
-def _leaves(reader) -> list:
-    """The segment readers of ``reader`` and their first document numbers (none for an
-    index of no articles)."""
-    return [(leaf, offset) for leaf, offset in reader.leaf_readers() if leaf.doc_count_all()]
-
-
-def _segment_key(leaf) -> tuple:
-    return leaf.storage().folder, leaf.segment().segment_id()
+_segments = segments.Kept()
+_tables = segments.Kept(TABLES)
 
 
 def _segment_columns(leaf) -> dict:
-    """The columns of one segment (cached while its index is among the last TABLES
-    opened, in segments of at most as many indexes)."""
+    """The columns of one segment."""
     def read():
         columns = {}
         for name in CODED:
@@ -138,7 +112,7 @@ def _segment_columns(leaf) -> dict:
         columns["dated"] = np.array([v == b"1" for v in _column(leaf, "dated", b"")], bool)
         columns["published"] = np.array(list(_column(leaf, "published", 0)), np.uint64)
         return columns
-    return _remember(_segments, _segment_key(leaf), read, 64)
+    return _segments.get(segments.key(leaf), read)
 
 
 def _column(leaf, name: str, empty):
@@ -152,9 +126,9 @@ def _column(leaf, name: str, empty):
 def table(searcher) -> Table:
     """The Table of the index ``searcher`` reads, shared by every thread."""
     reader = searcher.reader()
-    key = tuple((*_segment_key(leaf), len(leaf.deleted_docs_set))
-                for leaf, _ in _leaves(reader))
-    return _remember(_tables, key, lambda: Table(reader), TABLES)
+    key = tuple((*segments.key(leaf), len(leaf.deleted_docs_set))
+                for leaf, _ in segments.leaves(reader))
+    return _tables.get(key, lambda: Table(reader))
 
 
 class Matcher:
@@ -202,7 +176,7 @@ class Matcher:
 
     def _term(self, fieldname: str, text) -> np.ndarray:
         mask = np.zeros(self.table.size, bool)
-        for leaf, offset in _leaves(self.searcher.reader()):
+        for leaf, offset in segments.leaves(self.searcher.reader()):
             try:
                 postings = leaf.postings(fieldname, text)
             except TermNotFound:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from itertools import islice, product
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from . import segments
 from .schema import EXACT, EXACT_TWIN
 
 _WORD = re.compile(r"(?<![\w~*?-])([^\W\d_]{3,})(?![\w:~*?])")
@@ -15,6 +17,33 @@ _VOCABULARY = tuple(EXACT_TWIN.values())  # unstemmed words, as written in the a
 KNOWN = 3  # a word in this many articles is taken as spelt right
 MORE_COMMON = 5  # a correction must be in this many times more articles than the word
 CANDIDATES = 5  # corrections considered per word
+NEAREST = 20  # words within two edits looked at per word, the most frequent
+MAX_EDITS = 2
+
+_vocabularies = segments.Kept()
+
+
+def _vocabulary(leaf) -> dict[str, list[str]]:
+    """The words of a segment's article text as written, by their first letter."""
+    def read():
+        words: dict[str, list[str]] = {}
+        for word in leaf.lexicon("body_exact"):
+            word = word.decode("utf-8")
+            words.setdefault(word[0], []).append(word)
+        return words
+    return _vocabularies.get(segments.key(leaf), read)
+
+
+def _nearest(reader, word: str) -> list[str]:
+    """The NEAREST most frequent words of the articles within MAX_EDITS of ``word`` (a
+    swap of neighbours counting as one), with the same first letter."""
+    found = set()
+    for leaf, _ in segments.leaves(reader):
+        found.update(match for match, _, _ in process.extract_iter(
+            word, _vocabulary(leaf).get(word[0], ()), scorer=OSA.distance,
+            score_cutoff=MAX_EDITS))
+    found.discard(word)
+    return sorted(found, key=lambda w: (-reader.frequency("body_exact", w), w))[:NEAREST]
 
 
 def _frequency(reader, word: str) -> int:
@@ -35,8 +64,7 @@ def _candidates(searcher, word: str, known: int) -> list[tuple[str, float]]:
     if seen >= known:
         return []
     found = {}
-    for candidate in searcher.corrector("body_exact").suggest(folded, limit=20, maxdist=2,
-                                                              prefix=1):
+    for candidate in _nearest(reader, folded):
         frequency = _frequency(reader, candidate)
         if frequency >= (MORE_COMMON * seen or 1):
             # A letter typed too many is rarer than one left out: it costs more.
