@@ -4,9 +4,12 @@ Whoosh collects matches one document at a time in Python, microseconds each: rig
 the ten results of a page, but a result page also counts every match, per facet and per
 cluster of near-duplicates, which for a common word is much of the archive. Here the
 matches of a query are a mask over the index's documents: each term's postings are read
-a block at a time and combined with NumPy's boolean operations. Facet values, clusters
-and dates are arrays read once from each segment's columns (a segment never changes),
-so counting a facet is one ``bincount`` and sorting by date one ``lexsort``.
+a block at a time and combined with NumPy's boolean operations, and scored with
+Whoosh's own BM25F formula over whole arrays. Facet values, clusters and dates are
+arrays read once from each segment's columns (a segment never changes), so counting a
+facet is one ``bincount`` and sorting by date or score one ``lexsort``. Reading blocks
+and field lengths uses Whoosh's codec below its public API (whoosh-reloaded 2.7);
+tests/test_matches.py checks every figure and order against Whoosh's own.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.idsets import DocIdSet
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length
 
 from . import segments
 from .deadline import Deadline
@@ -27,6 +32,7 @@ from .schema import FACETS
 CODED = (*FACETS.values(), "cluster")  # columns read as codes into a list of values
 CHECK_EVERY = 256  # matches of a phrase checked between two looks at the clock
 TABLES = 2  # indexes whose tables are kept: the live one, and the one being replaced
+POSTINGS = 8_000_000  # postings kept read (about 64 MB), the least recently used dropped
 
 
 @dataclass
@@ -177,12 +183,49 @@ class Matcher:
     def _term(self, fieldname: str, text) -> np.ndarray:
         mask = np.zeros(self.table.size, bool)
         for leaf, offset in segments.leaves(self.searcher.reader()):
-            try:
-                postings = leaf.postings(fieldname, text)
-            except TermNotFound:
-                continue
-            mask[_docnums(postings) + offset] = True
+            mask[_postings(leaf, fieldname, text)[0] + offset] = True
         return mask
+
+    def scores(self, q) -> np.ndarray | None:
+        """Each document's BM25F score for ``q`` (0 where it does not match), as Whoosh
+        computes it, or None when ``q`` has a part scored otherwise (a phrase, a
+        pattern, a coordination bonus): Whoosh then ranks the matches itself."""
+        weighting = self.searcher.weighting
+        if not isinstance(weighting, BM25F):
+            return None
+        if isinstance(q, wq.Term):
+            found = self._term_scores(q.fieldname, q.text, weighting)
+        elif isinstance(q, (wq.And, wq.Or, wq.AndMaybe)) and not getattr(q, "scale", None):
+            parts = [self.scores(s) for s in q.children()]
+            if any(part is None for part in parts):
+                return None
+            found = np.add.reduce(parts) if parts else np.zeros(self.table.size)
+        elif isinstance(q, wq.AndNot):
+            found = self.scores(q.a)
+        else:
+            return None
+        return found * q.boost if found is not None and q.boost != 1 else found
+
+    def _term_scores(self, fieldname: str, text, weighting: BM25F) -> np.ndarray:
+        scores = np.zeros(self.table.size)
+        field = self.searcher.schema[fieldname] if fieldname in self.searcher.schema else None
+        if field is None:
+            return scores
+        try:
+            btext = text if isinstance(text, bytes) else field.to_bytes(text)
+        except ValueError:
+            return scores
+        idf = self.searcher.idf(fieldname, btext)
+        avgfl = self.searcher.avg_field_length(fieldname) or 1
+        B, K1 = weighting._field_B.get(fieldname, weighting.B), weighting.K1
+        for leaf, offset in segments.leaves(self.searcher.reader()):
+            ids, weights = _postings(leaf, fieldname, btext)
+            tf = weights.astype(np.float64)
+            if field.scorable:  # Whoosh's bm25(), operation for operation
+                length = _lengths(leaf, fieldname)[ids]
+                tf = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / avgfl)))
+            scores[ids + offset] = tf
+        return scores
 
     def _collected(self, q) -> np.ndarray:
         """The matches of any other query (a phrase), one at a time as Whoosh finds
@@ -196,19 +239,57 @@ class Matcher:
         return mask
 
 
-def _docnums(postings) -> np.ndarray:
-    """The document numbers of a term's postings in one segment, deleted ones
-    included (the table's live mask removes them)."""
-    if isinstance(postings, FilterMatcher):  # the segment's deletions left out
-        postings = postings.child
-    if not isinstance(postings, W3LeafMatcher):  # a term of one posting, kept inline
-        return np.fromiter(postings.all_ids(), np.int64)
-    blocks = []
-    while postings.is_active():
-        postings._read_ids()
-        blocks.append(np.asarray(postings._ids, np.int64))
-        postings._next_block()
-    return np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
+def _postings(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    """The document numbers (deleted ones included: the table's live mask removes them)
+    and weights of a term's postings in one segment, kept while often used."""
+    try:
+        btext = text if isinstance(text, bytes) else leaf.schema[fieldname].to_bytes(text)
+    except (KeyError, ValueError):  # no such field, or no such value in it
+        return _NO_POSTINGS
+
+    def read():
+        try:
+            postings = leaf.postings(fieldname, btext)
+        except TermNotFound:
+            return _NO_POSTINGS
+        if isinstance(postings, FilterMatcher):  # the segment's deletions left out
+            postings = postings.child
+        ids, weights = [], []
+        if isinstance(postings, W3LeafMatcher):  # a block at a time
+            while postings.is_active():
+                postings._read_ids()
+                postings._read_weights()
+                ids.append(np.asarray(postings._ids, np.int32))
+                weights.append(np.asarray(postings._weights, np.float32))
+                postings._next_block()
+        else:  # a term of one posting, kept inline
+            while postings.is_active():
+                ids.append(np.array([postings.id()], np.int32))
+                weights.append(np.array([postings.weight()], np.float32))
+                postings.next()
+        return (np.concatenate(ids), np.concatenate(weights)) if ids else _NO_POSTINGS
+    return _kept_postings.get((*segments.key(leaf), fieldname, btext), read)
+
+
+_NO_POSTINGS = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+_kept_postings = segments.Kept(POSTINGS, weight=lambda postings: len(postings[0]) + 1)
+_kept_lengths = segments.Kept()
+# The field length a byte of Whoosh's length columns stands for.
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], np.float64)
+
+
+def _lengths(leaf, fieldname: str) -> np.ndarray:
+    """The length of field ``fieldname`` in each document of a segment, as Whoosh's
+    scorers read it (1 where it is empty)."""
+    def read():
+        name = f"_{fieldname}_len"
+        perdoc = leaf._perdoc  # noqa: SLF001 - Whoosh keeps lengths as a hidden column
+        if not perdoc.has_column(name):
+            return np.ones(leaf.doc_count_all())
+        codes = np.fromiter(perdoc.column_reader(name, LENGTHS_COLUMN), np.uint8,
+                            count=leaf.doc_count_all())
+        return np.where(codes > 0, _LENGTHS[codes], 1.0)
+    return _kept_lengths.get((*segments.key(leaf), fieldname), read)
 
 
 class Allowed(DocIdSet):

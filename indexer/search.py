@@ -151,10 +151,10 @@ class _Ranking:
     def match(self, request: SearchRequest, deadline: Deadline) -> None:
         """Find every article matching the query and the filters of ``request``."""
         self.request, self.deadline = request, deadline
-        found = matches.Matcher(self.searcher, deadline)
-        self.table = found.table
-        self.mask = found.mask(wq.And([self.query, _filters(request) or wq.Every()]))
-        self.complete = found.complete
+        self.found = matches.Matcher(self.searcher, deadline)
+        self.table = self.found.table
+        self.mask = self.found.mask(wq.And([self.query, _filters(request) or wq.Every()]))
+        self.complete = self.found.complete
         self.articles = int(self.mask.sum())
         if request.filter_values("cluster"):  # within a cluster, every article is a result
             self.key = np.arange(self.table.size)
@@ -162,47 +162,66 @@ class _Ranking:
             self.key = self.table.coded["cluster"].codes
         self.copies = np.bincount(self.key[self.mask], minlength=1)
         self.total = int(np.count_nonzero(self.copies))
-        self._ranked = 0  # how many of the matches were ranked
+        self._order = self._scores = None  # the matches ranked so far, and their scores
+        self._whole = False  # whether that is all of them
+        self._next = 0  # the first of them not looked at for ``kept``
+        self._seen: set = set()  # the keys of the clusters in ``kept``
 
     def items(self, start: int = 0, stop: int | None = None):
         """(score rounded, docnum, copies) of the results from start to stop."""
-        if self.mask is None:
+        if not self.articles:
             return
         self._rank(stop)
         for score, docnum in self.kept[start:stop]:
-            yield (round(score, 4) if score is not None else None, docnum,
+            yield (round(float(score), 4) if score is not None else None, docnum,
                    int(self.copies[self.key[docnum]]))
 
     def _rank(self, stop: int | None) -> None:
-        """Rank the matches until ``stop`` results are kept (all of them for None): by
-        date, all at once; by relevance, the best few, then more as needed."""
-        if self.request.sort != "relevance":
-            if not self._ranked:
-                self._keep(self.table.by_date(np.flatnonzero(self.mask),
-                                              self.request.sort == "newest"), None)
-            return
+        """Rank the matches until ``stop`` results are kept (all of them for None): all
+        at once by date, or by scores computed over arrays; failing that (a phrase, a
+        pattern), by Whoosh, the best few and then more as needed."""
+        if self._order is None:
+            docnums = np.flatnonzero(self.mask)
+            scores = None if self.request.sort != "relevance" else \
+                self.found.scores(matches.scoring(self.query))
+            if self.request.sort != "relevance":
+                self._ordered(self.table.by_date(docnums, self.request.sort == "newest"))
+            elif scores is not None:
+                scores = scores[docnums]
+                order = np.lexsort((docnums, -scores))
+                self._ordered(docnums[order], scores[order])
         limit = None if stop is None else max(2 * stop, RANK_FIRST)
-        while len(self.kept) < (self.total if stop is None else stop) and \
-                self._ranked < self.articles:
+        while True:
+            self._keep(stop)
+            if self._whole or (stop is not None and len(self.kept) >= stop):
+                return
             results, complete = timed_search(
                 self.searcher, matches.scoring(self.query), self.deadline, limit=limit,
                 filter=matches.Allowed(self.mask))
             self.complete &= complete
-            self.kept, self._ranked = [], 0
-            self._keep([docnum for _, docnum in results.top_n],
-                       [score for score, _ in results.top_n])
-            if not complete or limit is None or self._ranked < limit:
-                break
-            limit *= 4
+            top = results.top_n
+            self._ordered([docnum for _, docnum in top], [score for score, _ in top],
+                          whole=not complete or limit is None or len(top) < limit)
+            limit = limit and limit * 4
 
-    def _keep(self, docnums, scores) -> None:
-        seen = {self.key[docnum] for _, docnum in self.kept}
-        for n, docnum in enumerate(docnums):
+    def _ordered(self, docnums, scores=None, whole: bool = True) -> None:
+        """Rank the matches as ``docnums``, with ``scores`` (None when sorted by date);
+        ``whole`` when these are all the matches to rank."""
+        self._order, self._scores, self._whole = docnums, scores, whole
+        self.kept, self._next, self._seen = [], 0, set()
+
+    def _keep(self, stop: int | None) -> None:
+        """Keep the first of each cluster from the ranking, until there are ``stop``."""
+        order, scores = self._order, self._scores
+        if order is None:
+            return
+        while self._next < len(order) and (stop is None or len(self.kept) < stop):
+            docnum = int(order[self._next])
             key = self.key[docnum]
-            if key not in seen:
-                seen.add(key)
-                self.kept.append((scores[n] if scores else None, docnum))
-        self._ranked += len(docnums)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.kept.append((None if scores is None else scores[self._next], docnum))
+            self._next += 1
 
 
 def _sentences(*notices: str) -> str:

@@ -27,10 +27,12 @@ def key(leaf) -> tuple:
 
 
 class Kept:
-    """Values made by a function of their key, the last ``size`` used kept."""
+    """Values made by a function of their key, the last used kept while their weights
+    (1 each, or ``weight(value)``) add up to ``size`` or less."""
 
-    def __init__(self, size: int = SEGMENTS):
-        self.size, self._values = size, OrderedDict()
+    def __init__(self, size: int = SEGMENTS, weight=lambda value: 1):
+        self.size, self._weight = size, weight
+        self._values, self._total = OrderedDict(), 0
 
     def get(self, key, make):
         with _lock:
@@ -39,7 +41,9 @@ class Kept:
                 return self._values[key]
         value = make()  # outside the lock: two threads may both make it, once
         with _lock:
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+            if key not in self._values:
+                self._values[key] = value
+                self._total += self._weight(value)
+            while self._total > self.size and len(self._values) > 1:
+                self._total -= self._weight(self._values.popitem(last=False)[1])
         return value

@@ -9,6 +9,7 @@ import pytest
 from whoosh import sorting
 
 from indexer.deadline import Deadline, timed_search
+from indexer.matches import scoring
 from indexer.query import bound_expansions, parse_query
 from indexer.schema import FACETS
 from indexer.search import _filters
@@ -51,6 +52,9 @@ def test_a_page_counts_and_orders_matches_as_whoosh_does(archive, q, filters, so
     expected_ids = [results.fields(clusters.index(c))["id"] for c in first[10:20]]
     assert [hit.id for hit in page.hits] == expected_ids
     assert [hit.copies for hit in page.hits] == [Counter(clusters)[c] for c in first[10:20]]
+    if sort == "relevance" and scoring(results.q) == results.q:  # nothing only restricts
+        expected = [round(results.score(clusters.index(c)), 4) for c in first[10:20]]
+        assert [hit.score for hit in page.hits] == pytest.approx(expected, abs=1e-4)
     assert (page.total, page.articles) == (len(first), len(results))
     for name, values in page.facets.items():
         groups = {value: count for value, count in results.groups(name).items() if value}
