@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pickle
+
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
@@ -146,6 +148,7 @@ class Matcher:
         self.searcher, self.deadline = searcher, deadline
         self.table = table(searcher)
         self.complete = True
+        self._phrases: dict[tuple, np.ndarray] = {}  # the matches of each phrase met
 
     def mask(self, query) -> np.ndarray:
         """The live documents matching ``query``."""
@@ -174,6 +177,8 @@ class Matcher:
             for fieldname, text in q.expanded_terms(self.searcher.reader()):
                 mask |= self._term(fieldname, text)
             return mask
+        if isinstance(q, wq.Phrase) and q.slop == 1:
+            return self._phrase(q)
         if isinstance(q, wq.NumericRange):  # a date range: the terms of its periods
             return self._mask(q.simplify(self.searcher.reader()))
         if isinstance(q, wq.WrappingQuery):
@@ -186,6 +191,36 @@ class Matcher:
             mask[_postings(leaf, fieldname, text)[0] + offset] = True
         return mask
 
+    def _phrase(self, q: wq.Phrase) -> np.ndarray:
+        """The documents where the phrase's words follow one another: the positions of
+        each word are read in the documents that have all of them."""
+        key = (q.fieldname, tuple(q.words))
+        if key not in self._phrases:
+            self._phrases[key] = self._read_phrase(q)
+        return self._phrases[key]
+
+    def _read_phrase(self, q: wq.Phrase) -> np.ndarray:
+        mask = self._mask(wq.And([wq.Term(q.fieldname, word) for word in q.words]))
+        if not q.words:
+            return mask
+        ends = None  # where the phrase so far ends, as docnum << 32 | position
+        for word in q.words:
+            found = []
+            for leaf, offset in segments.leaves(self.searcher.reader()):
+                btext = _to_bytes(leaf, q.fieldname, word)
+                wanted = mask[offset:offset + leaf.doc_count_all()]
+                if btext is not None and wanted.any():
+                    found.append(_positions(leaf, q.fieldname, btext, wanted,
+                                            self.deadline) + (offset << 32))
+            keys = np.concatenate(found) if found else np.zeros(0, np.int64)
+            ends = keys if ends is None else np.intersect1d(ends + 1, keys,
+                                                            assume_unique=True)
+        if self.deadline is not None and self.deadline.passed:
+            self.complete = False
+        mask = np.zeros(self.table.size, bool)
+        mask[ends >> 32] = True
+        return mask
+
     def scores(self, q) -> np.ndarray | None:
         """Each document's BM25F score for ``q`` (0 where it does not match), as Whoosh
         computes it, or None when ``q`` has a part scored otherwise (a phrase, a
@@ -195,6 +230,10 @@ class Matcher:
             return None
         if isinstance(q, wq.Term):
             found = self._term_scores(q.fieldname, q.text, weighting)
+        elif isinstance(q, wq.Phrase) and q.slop == 1:  # Whoosh: its words' scores added
+            found = np.add.reduce([self._term_scores(q.fieldname, word, weighting)
+                                   for word in q.words] or [np.zeros(self.table.size)])
+            found[~self._phrase(q)] = 0
         elif isinstance(q, (wq.And, wq.Or, wq.AndMaybe)) and not getattr(q, "scale", None):
             parts = [self.scores(s) for s in q.children()]
             if any(part is None for part in parts):
@@ -239,36 +278,79 @@ class Matcher:
         return mask
 
 
-def _postings(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """The document numbers (deleted ones included: the table's live mask removes them)
-    and weights of a term's postings in one segment, kept while often used."""
+def _to_bytes(leaf, fieldname: str, text) -> bytes | None:
+    """A term's text as the index holds it (None when the field cannot hold it)."""
     try:
-        btext = text if isinstance(text, bytes) else leaf.schema[fieldname].to_bytes(text)
+        return text if isinstance(text, bytes) else leaf.schema[fieldname].to_bytes(text)
     except (KeyError, ValueError):  # no such field, or no such value in it
+        return None
+
+
+def _blocks(leaf, fieldname: str, btext: bytes, values: bool = False):
+    """(document numbers, weights, encoded values or None) of each block of a term's
+    postings in one segment, deleted documents included (the live mask removes them)."""
+    try:
+        postings = leaf.postings(fieldname, btext)
+    except TermNotFound:
+        return
+    if isinstance(postings, FilterMatcher):  # the segment's deletions left out
+        postings = postings.child
+    if isinstance(postings, W3LeafMatcher):
+        while postings.is_active():
+            postings._read_ids()
+            postings._read_weights()
+            if values:
+                postings._read_values()
+            yield (np.asarray(postings._ids, np.int32),
+                   np.asarray(postings._weights, np.float32),
+                   postings._values if values else None)
+            postings._next_block()
+    else:  # a term of one posting, kept inline
+        while postings.is_active():
+            yield (np.array([postings.id()], np.int32),
+                   np.array([postings.weight()], np.float32),
+                   [postings.value()] if values else None)
+            postings.next()
+
+
+def _postings(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+    """The document numbers and weights of a term's postings in one segment, kept
+    while often used."""
+    btext = _to_bytes(leaf, fieldname, text)
+    if btext is None:
         return _NO_POSTINGS
 
     def read():
-        try:
-            postings = leaf.postings(fieldname, btext)
-        except TermNotFound:
+        blocks = list(_blocks(leaf, fieldname, btext))
+        if not blocks:
             return _NO_POSTINGS
-        if isinstance(postings, FilterMatcher):  # the segment's deletions left out
-            postings = postings.child
-        ids, weights = [], []
-        if isinstance(postings, W3LeafMatcher):  # a block at a time
-            while postings.is_active():
-                postings._read_ids()
-                postings._read_weights()
-                ids.append(np.asarray(postings._ids, np.int32))
-                weights.append(np.asarray(postings._weights, np.float32))
-                postings._next_block()
-        else:  # a term of one posting, kept inline
-            while postings.is_active():
-                ids.append(np.array([postings.id()], np.int32))
-                weights.append(np.array([postings.weight()], np.float32))
-                postings.next()
-        return (np.concatenate(ids), np.concatenate(weights)) if ids else _NO_POSTINGS
+        return (np.concatenate([ids for ids, _, _ in blocks]),
+                np.concatenate([weights for _, weights, _ in blocks]))
     return _kept_postings.get((*segments.key(leaf), fieldname, btext), read)
+
+
+def _positions(leaf, fieldname: str, btext: bytes, wanted: np.ndarray,
+               deadline: Deadline | None) -> np.ndarray:
+    """``docnum << 32 | position`` of each occurrence of a term in the documents of a
+    segment that ``wanted`` (a mask over them) holds, in order; those read by
+    ``deadline``."""
+    docnums, deltas = [], []
+    for ids, _, values in _blocks(leaf, fieldname, btext, values=True):
+        if deadline is not None and deadline.passed:
+            break
+        for n in np.flatnonzero(wanted[ids]):
+            found = pickle.loads(values[n][4:])  # Whoosh's Positions: a count, a pickle
+            docnums.append(np.full(len(found), ids[n], np.int64))
+            deltas.append(found)
+    if not docnums:
+        return np.zeros(0, np.int64)
+    lengths = np.fromiter(map(len, deltas), np.int64, count=len(deltas))
+    steps = np.fromiter((d for found in deltas for d in found), np.int64, count=lengths.sum())
+    # Positions are stored as steps from the previous one: add them up per document.
+    totals = np.cumsum(steps)
+    starts = np.repeat(totals[np.cumsum(lengths) - lengths] - steps[np.cumsum(lengths) -
+                                                                     lengths], lengths)
+    return (np.concatenate(docnums) << 32) | (totals - starts)
 
 
 _NO_POSTINGS = (np.zeros(0, np.int32), np.zeros(0, np.float32))

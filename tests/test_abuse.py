@@ -124,8 +124,8 @@ def test_a_long_query_is_cut_with_a_note(archive):
 
 
 def test_a_search_out_of_time_shows_what_it_found_with_a_note(index_dir):
-    # Words are counted and scored over whole arrays at once; a phrase's positions are
-    # checked one match at a time, until the time is up.
+    # Words are counted and scored over whole arrays at once; the positions of a
+    # phrase's words are read a block of postings at a time, until the time is up.
     hurried = Archive(index_dir, search_seconds=0)
     results = hurried.search(SearchRequest(q='"oil prices"'))
     everything = search(Archive(index_dir), '"oil prices"')

@@ -18,7 +18,7 @@ from indexer.request import SearchRequest
 QUERIES = ["oil", "oil prices", '"oil prices"', "oil OR gold", "oil -prices", "NOT oil",
            "pri*", "gold~", "title:oil", "date:1987-03", "date:[1987-02-01 TO 1987-03-15] oil",
            "said", "bank rates", "(crude OR oil) AND NOT opec", "tag:acq", "*", "japan's",
-           "[a TO b]", '"the company said"']
+           "[a TO b]", '"the company said"', '"oil prices"~3', '"that the" -oil']
 FILTERS = [(), (("source", "Reuters"),),
            (("month", "1987-03"), ("month", "1987-04"), ("source", "Reuters"))]
 
