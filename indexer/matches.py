@@ -205,6 +205,9 @@ class Matcher:
             return mask
         ends = None  # where the phrase so far ends, as docnum << 32 | position
         for word in q.words:
+            if ends is not None:  # only the articles where the phrase so far is
+                mask = np.zeros(self.table.size, bool)
+                mask[ends >> 32] = True
             found = []
             for leaf, offset in segments.leaves(self.searcher.reader()):
                 btext = _to_bytes(leaf, q.fieldname, word)
@@ -339,18 +342,18 @@ def _positions(leaf, fieldname: str, btext: bytes, wanted: np.ndarray,
         if deadline is not None and deadline.passed:
             break
         for n in np.flatnonzero(wanted[ids]):
-            found = pickle.loads(values[n][4:])  # Whoosh's Positions: a count, a pickle
-            docnums.append(np.full(len(found), ids[n], np.int64))
-            deltas.append(found)
+            docnums.append(ids[n])
+            deltas.append(pickle.loads(values[n][4:]))  # Whoosh's Positions: a pickle
     if not docnums:
         return np.zeros(0, np.int64)
     lengths = np.fromiter(map(len, deltas), np.int64, count=len(deltas))
     steps = np.fromiter((d for found in deltas for d in found), np.int64, count=lengths.sum())
-    # Positions are stored as steps from the previous one: add them up per document.
+    # Positions are stored as steps from the one before: add them up in each document.
     totals = np.cumsum(steps)
-    starts = np.repeat(totals[np.cumsum(lengths) - lengths] - steps[np.cumsum(lengths) -
-                                                                     lengths], lengths)
-    return (np.concatenate(docnums) << 32) | (totals - starts)
+    firsts = np.cumsum(lengths) - lengths
+    starts = np.repeat(totals[firsts] - steps[firsts], lengths)
+    docnums = np.repeat(np.array(docnums, np.int64), lengths)
+    return (docnums << 32) | (totals - starts)
 
 
 _NO_POSTINGS = (np.zeros(0, np.int32), np.zeros(0, np.float32))
