@@ -18,7 +18,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from . import highlight, matches, related, spelling
+from . import highlight, matches, related, spelling, vectors
 from .article import clean_line, parse_date
 from .deadline import Deadline, timed_search
 from .query import bound_expansions, parse_query
@@ -278,6 +278,15 @@ class Archive:
 
     def count(self) -> int:
         return self.searcher().doc_count()
+
+    def warm(self) -> None:
+        """Read now what the first searches and related lists would read (columns,
+        vocabulary, term vectors), so that they are as quick as the rest. A server does
+        this before it forks its workers, which then share what was read."""
+        searcher = self.searcher()
+        matches.table(searcher)
+        spelling.read_vocabulary(searcher.reader())
+        vectors.matrix(searcher.reader())
 
     def _rank(self, request: SearchRequest, deadline: Deadline) -> "_Ranking":
         """Every result of ``request`` in order, near-duplicates collapsed, or those found

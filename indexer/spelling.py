@@ -34,6 +34,13 @@ def _vocabulary(leaf) -> dict[str, list[str]]:
     return _vocabularies.get(segments.key(leaf), read)
 
 
+def read_vocabulary(reader) -> None:
+    """Read the vocabulary of every segment of ``reader`` now, rather than when the
+    first correction is looked for."""
+    for leaf, _ in segments.leaves(reader):
+        _vocabulary(leaf)
+
+
 def _nearest(reader, word: str) -> list[str]:
     """The NEAREST most frequent words of the articles within MAX_EDITS of ``word`` (a
     swap of neighbours counting as one), with the same first letter."""

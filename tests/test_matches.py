@@ -12,8 +12,9 @@ from indexer.deadline import Deadline, timed_search
 from indexer.matches import scoring
 from indexer.query import bound_expansions, parse_query
 from indexer.schema import FACETS
-from indexer.search import _filters
 from indexer.request import SearchRequest
+from indexer.search import Archive, _filters
+from indexer.writing import index_paths
 
 QUERIES = ["oil", "oil prices", '"oil prices"', "oil OR gold", "oil -prices", "NOT oil",
            "pri*", "gold~", "title:oil", "date:1987-03", "date:[1987-02-01 TO 1987-03-15] oil",
@@ -61,3 +62,12 @@ def test_a_page_counts_and_orders_matches_as_whoosh_does(archive, q, filters, so
         assert {v.value: v.count for v in values}.items() <= groups.items()
         assert len(values) == min(len(groups), 10) or name in ("year", "month")
 
+
+
+def test_warming_an_archive_reads_ahead_without_changing_an_answer(index_dir, tmp_path):
+    cold = Archive(index_dir).search(SearchRequest(q="oil prices", page=2))
+    warmed = Archive(index_dir)
+    warmed.warm()
+    assert warmed.search(SearchRequest(q="oil prices", page=2)).hits == cold.hits
+    index_paths([], tmp_path / "empty")  # an archive of no articles has nothing to read
+    Archive(tmp_path / "empty").warm()
