@@ -22,9 +22,11 @@ SHINGLE = 3
 JACCARD = 0.5
 SCHEME = "affine32"  # datasketch's permutation scheme: 32-bit values
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
-# Odd 64-bit multipliers that mix the four values of a band into one key.
+# Odd 64-bit multipliers that mix the four values of a band into one key, and a salt
+# for each band, so that the keys of all bands can be kept in one sorted array.
 _MIX = np.random.default_rng(1).integers(1, 2**63, size=ROWS, dtype=np.uint64) | np.uint64(1)
-_MERGE_EVERY = 4096  # signatures added before the sorted band keys are rebuilt
+_SALT = np.random.default_rng(2).integers(0, 2**63, size=BANDS, dtype=np.uint64)
+_MERGE_EVERY = 1024  # signatures added before they are merged into the sorted keys
 
 
 def shingles(words: list[str]) -> set[bytes]:
@@ -54,7 +56,7 @@ def words_signature(words: list[str]) -> np.ndarray | None:
 def _band_keys(signatures: np.ndarray) -> np.ndarray:
     """One 64-bit key per band of each signature (rows of ``signatures``)."""
     bands = signatures.reshape(len(signatures), BANDS, ROWS).astype(np.uint64)
-    return (bands * _MIX).sum(axis=2, dtype=np.uint64)
+    return (bands * _MIX).sum(axis=2, dtype=np.uint64) ^ _SALT
 
 
 class Clusters:
@@ -63,16 +65,17 @@ class Clusters:
     its own (named by its id). Earlier articles are those already in the index (given
     with ``add_existing``) and those assigned before in the run.
 
-    Signatures live in a matrix; each band's keys are kept sorted for binary search,
-    and the latest signatures wait in a small buffer that is searched directly.
+    Signatures live in a matrix, and the keys of all their bands in one sorted array
+    for binary search, into which the latest signatures, kept in a small buffer that is
+    searched directly, are merged from time to time.
     """
 
     def __init__(self):
         self.ids: list[str] = []
         self.clusters: list[str] = []
         self.signatures = np.empty((0, NUM_PERM), dtype=np.uint32)
-        self.order = np.empty((BANDS, 0), dtype=np.int64)  # rows by each band's key
-        self.sorted_keys = np.empty((BANDS, 0), dtype=np.uint64)
+        self.sorted_keys = np.empty(0, dtype=np.uint64)
+        self.rows = np.empty(0, dtype=np.int64)  # the row of each of sorted_keys
         self.buffer = np.empty((_MERGE_EVERY, NUM_PERM), dtype=np.uint32)
         self.buffer_keys = np.empty((_MERGE_EVERY, BANDS), dtype=np.uint64)
         self.buffered = 0
@@ -119,15 +122,18 @@ class Clusters:
 
     def _merge(self) -> None:
         """Move the buffered signatures, then those of add_existing, into the matrix and
-        re-sort the band keys."""
+        merge their band keys into the sorted ones."""
         existing = np.frombuffer(b"".join(self.existing), dtype=np.uint32).reshape(-1, NUM_PERM)
-        self.signatures = np.concatenate([self.signatures, self.buffer[:self.buffered],
-                                          existing])
+        new = np.concatenate([self.buffer[:self.buffered], existing])
         self.existing = []
-        keys = _band_keys(self.signatures)
-        self.order = np.argsort(keys, axis=0, kind="stable").T
-        self.sorted_keys = np.take_along_axis(keys, self.order.T, axis=0).T
         self.buffered = 0
+        keys = _band_keys(new).ravel()
+        order = np.argsort(keys)
+        keys, rows = keys[order], len(self.signatures) + order // BANDS
+        where = np.searchsorted(self.sorted_keys, keys)
+        self.sorted_keys = np.insert(self.sorted_keys, where, keys)
+        self.rows = np.insert(self.rows, where, rows)
+        self.signatures = np.concatenate([self.signatures, new])
 
     def _signatures(self, rows: list[int]) -> np.ndarray:
         merged = len(self.signatures)
@@ -136,12 +142,10 @@ class Clusters:
 
     def _candidates(self, keys: np.ndarray) -> list[int]:
         """Rows of the articles that agree with band ``keys`` on at least one band."""
-        found: set[int] = set()
-        for band in range(BANDS):
-            column = self.sorted_keys[band]
-            low = np.searchsorted(column, keys[band], side="left")
-            high = np.searchsorted(column, keys[band], side="right")
-            found.update(self.order[band][low:high].tolist())
+        low = np.searchsorted(self.sorted_keys, keys, side="left")
+        high = np.searchsorted(self.sorted_keys, keys, side="right")
+        found = {row for band in np.nonzero(high > low)[0]
+                 for row in self.rows[low[band]:high[band]].tolist()}
         hits = np.nonzero((self.buffer_keys[:self.buffered] == keys).any(axis=1))[0]
         found.update((hits + len(self.signatures)).tolist())
         return sorted(found)
