@@ -134,9 +134,7 @@ def _column(leaf, name: str, empty):
 def table(searcher) -> Table:
     """The Table of the index ``searcher`` reads, shared by every thread."""
     reader = searcher.reader()
-    key = tuple((*segments.key(leaf), len(leaf.deleted_docs_set))
-                for leaf, _ in segments.leaves(reader))
-    return _tables.get(key, lambda: Table(reader))
+    return _tables.get(segments.version(reader), lambda: Table(reader))
 
 
 class Matcher:

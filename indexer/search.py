@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +18,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from . import highlight, matches, related, spelling, vectors
+from . import highlight, matches, related, segments, spelling, vectors
 from .article import clean_line, parse_date
 from .deadline import Deadline, timed_search
 from .query import bound_expansions, parse_query
@@ -34,6 +34,7 @@ SEARCH_SECONDS = 1.0  # a search stops looking for more results after this long
 EXPORT_SECONDS = 30.0  # as long for an export, which wants every result
 SPELL_WORDS, SPELL_CHARS = 12, 40  # longer queries, or words, are not spelling mistakes
 TOO_SLOW = "The query took too long; showing partial results."
+PAGES_KEPT = 512  # result pages kept for the same request while the index is unchanged
 RANK_FIRST = 40  # results ranked at first for a page (more if near-duplicates hide some)
 SNIPPET_FROM_CHARS = 50_000  # a snippet comes from the opening of a longer text
 _HALF_CHARACTERS = re.compile("[\ud800-\udfff]")
@@ -260,6 +261,7 @@ class Archive:
         self.index_dir = Path(index_dir)
         self.search_seconds, self.export_seconds = search_seconds, export_seconds
         self._local = threading.local()
+        self._pages = segments.Kept(PAGES_KEPT)
 
     def searcher(self):
         """An up-to-date searcher for this thread (owned by the Archive: do not close)."""
@@ -340,8 +342,19 @@ class Archive:
 
     def search(self, request: SearchRequest) -> ResultPage:
         """One page of the results of ``request``, best first (or by date), each cluster
-        of near-duplicates as one hit, with facet counts over the whole result set."""
+        of near-duplicates as one hit, with facet counts over the whole result set.
+        The last pages answered are kept, by index version, for the same request."""
         started = time.perf_counter()
+        key = (segments.version(self.searcher().reader()), request)
+        kept = self._pages.find(key)
+        if kept is not None:
+            return replace(kept, elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
+        result = self._search(request, started)
+        if TOO_SLOW not in result.notice:  # an answer cut short may be whole next time
+            self._pages.keep(key, result)
+        return result
+
+    def _search(self, request: SearchRequest, started: float) -> ResultPage:
         deadline = Deadline(self.search_seconds)
         ranking = self._rank(request, deadline)
         result = ResultPage(request, notice=ranking.notice)

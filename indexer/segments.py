@@ -26,6 +26,12 @@ def key(leaf) -> tuple:
     return leaf.storage().folder, leaf.segment().segment_id()
 
 
+def version(reader) -> tuple:
+    """What names the state of an index: its segments, and how many articles of each
+    are deleted."""
+    return tuple((*key(leaf), len(leaf.deleted_docs_set)) for leaf, _ in leaves(reader))
+
+
 class Kept:
     """Values made by a function of their key, the last used kept while their weights
     (1 each, or ``weight(value)``) add up to ``size`` or less."""
@@ -35,15 +41,25 @@ class Kept:
         self._values, self._total = OrderedDict(), 0
 
     def get(self, key, make):
+        """The value kept for ``key``, else ``make()``, kept."""
+        value = self.find(key)
+        if value is None:
+            value = make()  # outside the lock: two threads may both make it, once
+            self.keep(key, value)
+        return value
+
+    def find(self, key):
+        """The value kept for ``key``, or None."""
         with _lock:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]
-        value = make()  # outside the lock: two threads may both make it, once
+        return None
+
+    def keep(self, key, value) -> None:
         with _lock:
             if key not in self._values:
                 self._values[key] = value
                 self._total += self._weight(value)
             while self._total > self.size and len(self._values) > 1:
                 self._total -= self._weight(self._values.popitem(last=False)[1])
-        return value

@@ -18,6 +18,7 @@ def test_an_open_archive_sees_articles_added_changed_and_removed(tmp_path):
     index_paths([sources], tmp_path / "index")
     archive = Archive(tmp_path / "index")
     assert search(archive, "lighthouse").total == 1
+    assert search(archive, "lighthouse").hits == search(archive, "lighthouse").hits
 
     write(sources / "c.txt", "Lighthouse restored", "Volunteers restored the lighthouse.")
     index_paths([sources], tmp_path / "index")
