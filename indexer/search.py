@@ -253,15 +253,16 @@ class Archive:
     Each thread keeps its own searcher, refreshed before each use when the index has
     changed on disk (a new commit, or a rebuild swapped in). A search stops looking for
     results after ``search_seconds`` (an export after ``export_seconds``) and shows
-    those it found, with a notice.
+    those it found, with a notice. The last ``pages_kept`` result pages are kept for
+    the same request to the same version of the index.
     """
 
     def __init__(self, index_dir, search_seconds: float = SEARCH_SECONDS,
-                 export_seconds: float = EXPORT_SECONDS):
+                 export_seconds: float = EXPORT_SECONDS, pages_kept: int = PAGES_KEPT):
         self.index_dir = Path(index_dir)
         self.search_seconds, self.export_seconds = search_seconds, export_seconds
         self._local = threading.local()
-        self._pages = segments.Kept(PAGES_KEPT)
+        self._pages = segments.Kept(pages_kept)
 
     def searcher(self):
         """An up-to-date searcher for this thread (owned by the Archive: do not close)."""

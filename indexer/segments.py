@@ -61,5 +61,5 @@ class Kept:
             if key not in self._values:
                 self._values[key] = value
                 self._total += self._weight(value)
-            while self._total > self.size and len(self._values) > 1:
+            while self._total > self.size:
                 self._total -= self._weight(self._values.popitem(last=False)[1])
