@@ -29,7 +29,7 @@ from whoosh.util.numeric import byte_to_length
 
 from . import segments
 from .deadline import Deadline
-from .schema import FACETS
+from .schema import DEFAULT_FIELDS, FACETS
 
 CODED = (*FACETS.values(), "cluster")  # columns read as codes into a list of values
 CHECK_EVERY = 256  # matches of a phrase checked between two looks at the clock
@@ -135,6 +135,15 @@ def table(searcher) -> Table:
     """The Table of the index ``searcher`` reads, shared by every thread."""
     reader = searcher.reader()
     return _tables.get(segments.version(reader), lambda: Table(reader))
+
+
+def read_ahead(searcher) -> None:
+    """Read the columns of ``searcher``'s index, and the lengths of the fields a search
+    scores by default, before a search needs them."""
+    table(searcher)
+    for leaf, _ in segments.leaves(searcher.reader()):
+        for fieldname in DEFAULT_FIELDS:
+            _lengths(leaf, fieldname)
 
 
 class Matcher:
@@ -298,12 +307,16 @@ def _blocks(leaf, fieldname: str, btext: bytes, values: bool = False):
         postings = postings.child
     if isinstance(postings, W3LeafMatcher):
         while postings.is_active():
-            postings._read_ids()
+            postings._read_data()
+            if postings._byteids:
+                postings._read_ids()
+                ids = np.asarray(postings._ids, np.int32)
+            else:  # steps from one document number to the next, as Whoosh stores them
+                ids = np.cumsum(np.asarray(postings._data[0], np.int32), dtype=np.int32)
             postings._read_weights()
             if values:
                 postings._read_values()
-            yield (np.asarray(postings._ids, np.int32),
-                   np.asarray(postings._weights, np.float32),
+            yield (ids, np.asarray(postings._weights, np.float32),
                    postings._values if values else None)
             postings._next_block()
     else:  # a term of one posting, kept inline
@@ -366,11 +379,12 @@ def _lengths(leaf, fieldname: str) -> np.ndarray:
     scorers read it (1 where it is empty)."""
     def read():
         name = f"_{fieldname}_len"
-        perdoc = leaf._perdoc  # noqa: SLF001 - Whoosh keeps lengths as a hidden column
-        if not perdoc.has_column(name):
-            return np.ones(leaf.doc_count_all())
-        codes = np.fromiter(perdoc.column_reader(name, LENGTHS_COLUMN), np.uint8,
-                            count=leaf.doc_count_all())
+        perdoc = leaf._perdoc  # Whoosh keeps lengths in a hidden column of bytes
+        codes = np.zeros(leaf.doc_count_all(), np.uint8)  # 0 for documents not stored
+        if perdoc.has_column(name):
+            column = perdoc.column_reader(name, LENGTHS_COLUMN)
+            stored = column._dbfile.get(column._basepos, column._count)
+            codes[:len(stored)] = np.frombuffer(stored, np.uint8)
         return np.where(codes > 0, _LENGTHS[codes], 1.0)
     return _kept_lengths.get((*segments.key(leaf), fieldname), read)
 

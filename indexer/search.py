@@ -284,10 +284,11 @@ class Archive:
 
     def warm(self) -> None:
         """Read now what the first searches and related lists would read (columns,
-        vocabulary, term vectors), so that they are as quick as the rest. A server does
-        this before it forks its workers, which then share what was read."""
+        field lengths, vocabulary, term vectors), so that they are as quick as the rest.
+        A server does this before it forks its workers, which then share what was
+        read."""
         searcher = self.searcher()
-        matches.table(searcher)
+        matches.read_ahead(searcher)
         spelling.read_vocabulary(searcher.reader())
         vectors.matrix(searcher.reader())
 
