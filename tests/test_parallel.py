@@ -20,6 +20,7 @@ from indexer.article import Article, parse_date
 from indexer.request import SearchRequest
 from indexer.schema import EXACT, SCHEMA, ArticleText
 from indexer.search import Archive
+from indexer import writing
 from indexer.store import WriteSession, open_live
 from indexer.writing import _SegmentWriter, document, index_paths, signature
 
@@ -41,15 +42,24 @@ SEARCHES = [
 @pytest.fixture(scope="module")
 def builds(archive_files, tmp_path_factory):
     """The same sources (pages, text, JSON Lines and Reuters SGML) indexed by one
-    process and by two: {jobs: (index directory, summary)}, and "sources"."""
+    process into one segment and by two into two: {jobs: (index directory, summary)},
+    and "sources"."""
     sources = [archive_files / "data", archive_files / "pages", archive_files / "reuters.jsonl"]
     if SGML.exists():
         sources.append(SGML)
     built = {}
-    for jobs in (1, 2):
-        directory = tmp_path_factory.mktemp(f"jobs-{jobs}")
-        built[jobs] = directory, index_paths(sources, directory, jobs=jobs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writing, "SEGMENT_MIN", 500)
+        for jobs in (1, 2):
+            directory = tmp_path_factory.mktemp(f"jobs-{jobs}")
+            built[jobs] = directory, index_paths(sources, directory, jobs=jobs)
     return built, sources
+
+
+def test_each_process_writes_a_segment(builds):
+    for jobs, (directory, _) in builds[0].items():
+        with open_live(directory).reader() as reader:
+            assert len(reader.leaf_readers()) == jobs
 
 
 def test_both_builds_report_the_same_run(builds):
