@@ -228,8 +228,10 @@ class Server:
         return self
 
     def __exit__(self, *exc_info):
+        # SIGTERM: gunicorn finishes the requests under way, and kills what is still
+        # running after its graceful timeout (30 s), so this waits a little longer.
         self.process.terminate()
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=45)
 
 
 def build_index(directory: Path, stories: int) -> Path:
