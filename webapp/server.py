@@ -1,9 +1,11 @@
 """The production server of ``morgue serve``: gunicorn, with processes that each answer
 requests from a pool of threads.
 
-The app is loaded once, before the processes are forked, so they share its code; each
-process opens its own searchers, which read the index through memory maps shared by all
-of them (``indexer.store.MappedStorage``). Each connection answers one request: a
+The app is loaded once, before the processes are forked, and reads what the first
+searches would read (``Archive.warm``: columns, field lengths, vocabulary, term vectors),
+so the processes share its code and that memory; each process opens its own searchers,
+which read the index through memory maps shared by all of them
+(``indexer.store.MappedStorage``). Each connection answers one request: a
 kept-alive connection stays with the process that accepted it, so under steady load one
 process could serve most clients while another idles; a new connection goes to whichever
 process accepts it first, an idle one. SIGTERM stops gracefully (requests under way are
@@ -52,7 +54,9 @@ class _Server(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        return create_app(self.index_dir)
+        app = create_app(self.index_dir)
+        app.extensions["archive"].warm()  # read once, before forking: the processes share it
+        return app
 
 
 def serve(index_dir: Path, host: str, port: int, workers: int, threads: int) -> None:
