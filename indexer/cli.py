@@ -240,7 +240,7 @@ def serve_command(index_dir, host, port, workers, threads):
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: "
                                    f"{error.strerror or error}") from None
-    click.echo(f"Serving {index_dir} ({articles:,} articles) on "
+    click.echo(f"Serving {index_dir} ({articles:,} article{'s' if articles != 1 else ''}) on "
                f"http://{bind_address(host, port)}/ with {workers} "
                f"process{'es' if workers != 1 else ''} of {threads} "
                f"thread{'s' if threads != 1 else ''} (Ctrl-C to stop)")
