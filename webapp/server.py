@@ -64,8 +64,9 @@ def serve(index_dir: Path, host: str, port: int, workers: int, threads: int) -> 
     _Server(index_dir, {
         "bind": [bind_address(host, port)], "workers": workers, "threads": threads,
         "worker_class": "gthread", "preload_app": True, "keepalive": 0, "graceful_timeout": 30,
-        # Any length of address: a query of thousands of words gets its page, as it did
-        # before gunicorn, whose limit (8190 bytes at most) would answer it 414.
-        "limit_request_line": 0,
+        # An address of up to 8190 bytes (gunicorn's most) holds any query morgue reads
+        # (the first 1,000 characters); a longer one is answered 414, not read: reading
+        # a request line takes time that grows with the square of its length.
+        "limit_request_line": 8190,
         "loglevel": "warning",  # problems only: morgue serve says itself where it listens
     }).run()
