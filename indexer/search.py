@@ -287,10 +287,12 @@ class Archive:
         field lengths, vocabulary, term vectors), so that they are as quick as the rest.
         A server does this before it forks its workers, which then share what was
         read."""
-        searcher = self.searcher()
-        matches.read_ahead(searcher)
-        spelling.read_vocabulary(searcher.reader())
-        vectors.matrix(searcher.reader())
+        # A searcher of its own, closed after: what was read is copied out of the index,
+        # and a server's processes inherit no open file of a generation since replaced.
+        with open_live(self.index_dir).searcher(weighting=BM25F()) as searcher:
+            matches.read_ahead(searcher)
+            spelling.read_vocabulary(searcher.reader())
+            vectors.matrix(searcher.reader())
 
     def _rank(self, request: SearchRequest, deadline: Deadline) -> "_Ranking":
         """Every result of ``request`` in order, near-duplicates collapsed, or those found
