@@ -245,7 +245,7 @@ def web_load(index_dir: Path, searches, args) -> float:
     again) from ``args.clients`` clients."""
     paths = ["/?" + urllib.parse.urlencode(dict(
         q=morgue_request(s).q, sort=morgue_request(s).sort)) for s in searches]
-    with Server(index_dir, threads=args.clients) as server:
+    with Server(index_dir) as server:
         stats = run_load(server.url, paths, args.clients, args.seconds)
     errors = stats.requests - stats.statuses[200]
     print(f"  search page: {stats.requests} requests for {len(set(paths))} searches in "
