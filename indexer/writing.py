@@ -431,6 +431,7 @@ class _Run:
         (one for a few articles), and commit them and the deletions at once."""
         parts = max(1, min(jobs, sum(len(clusters) for _, clusters in self.spools)
                            // SEGMENT_MIN))
+        self.clusters = None  # done with: its memory is the workers' while they write
         folder = self.target.storage.folder
         segments = list(in_order(_write_segment, ((folder, run) for run in
                                                   _runs(self.spools, parts) if run)))
