@@ -62,11 +62,16 @@ def parse_date(value) -> datetime | None:
     elif value is None or not str(value).strip():
         return None
     else:
-        try:
-            # Missing parts default to year 1, so a date without a year is rejected below.
-            parsed = dateparser.parse(str(value).strip(), default=_NO_DATE)
-        except (ValueError, OverflowError, TypeError):
-            return None
+        text = str(value).strip()
+        try:  # ISO 8601, as most records write dates, read at once
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                # Missing parts default to year 1, so a date without a year is rejected
+                # below.
+                parsed = dateparser.parse(text, default=_NO_DATE)
+            except (ValueError, OverflowError, TypeError):
+                return None
     if not MIN_YEAR <= parsed.year <= datetime.now().year + 1:
         return None
     if parsed.tzinfo is None:
