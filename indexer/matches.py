@@ -14,9 +14,8 @@ tests/test_matches.py checks every figure and order against Whoosh's own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pickle
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
@@ -233,8 +232,8 @@ class Matcher:
 
     def scores(self, q) -> np.ndarray | None:
         """Each document's BM25F score for ``q`` (0 where it does not match), as Whoosh
-        computes it, or None when ``q`` has a part scored otherwise (a phrase, a
-        pattern, a coordination bonus): Whoosh then ranks the matches itself."""
+        computes it, or None when ``q`` has a part scored otherwise (a phrase with
+        slop, a pattern, a coordination bonus): Whoosh then ranks the matches itself."""
         weighting = self.searcher.weighting
         if not isinstance(weighting, BM25F):
             return None
@@ -277,8 +276,8 @@ class Matcher:
         return scores
 
     def _collected(self, q) -> np.ndarray:
-        """The matches of any other query (a phrase), one at a time as Whoosh finds
-        them, until the deadline."""
+        """The matches of any other query (a phrase with slop), one at a time as Whoosh
+        finds them, until the deadline."""
         mask = np.zeros(self.table.size, bool)
         for count, docnum in enumerate(q.docs(self.searcher)):
             if count % CHECK_EVERY == 0 and self.deadline and self.deadline.passed:
