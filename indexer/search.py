@@ -179,15 +179,13 @@ class _Ranking:
 
     def _rank(self, stop: int | None) -> None:
         """Rank the matches until ``stop`` results are kept (all of them for None): all
-        at once by date, or by scores computed over arrays; failing that (a phrase, a
-        pattern), by Whoosh, the best few and then more as needed."""
+        at once by date, or by scores computed over arrays; failing that (a phrase with
+        slop, a pattern), by Whoosh, the best few and then more as needed."""
         if self._order is None:
             docnums = np.flatnonzero(self.mask)
-            scores = None if self.request.sort != "relevance" else \
-                self.found.scores(matches.scoring(self.query))
             if self.request.sort != "relevance":
                 self._ordered(self.table.by_date(docnums, self.request.sort == "newest"))
-            elif scores is not None:
+            elif (scores := self.found.scores(matches.scoring(self.query))) is not None:
                 scores = scores[docnums]
                 order = np.lexsort((docnums, -scores))
                 self._ordered(docnums[order], scores[order])
