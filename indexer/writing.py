@@ -21,6 +21,7 @@ import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import timezone
 from multiprocessing import get_context
@@ -31,7 +32,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from . import vectors
+from . import segments, vectors
 from .analysis import folded_words
 from .article import Article, parse_date
 from .duplicates import Clusters, words_signature
@@ -313,6 +314,18 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
     return run.summary
 
 
+def _live_columns(reader, names):
+    """The values of columns ``names`` of each live article, a segment's columns read
+    whole rather than an article at a time through the index's."""
+    for leaf, _ in segments.leaves(reader):
+        columns = [leaf.column_reader(name) if leaf.has_column(name) else repeat("")
+                   for name in names]
+        deleted = leaf.deleted_docs_set
+        for docnum, values in enumerate(zip(*columns)):
+            if docnum not in deleted:
+                yield values
+
+
 class _Run:
     """One indexing run: writes into ``target``, comparing with ``live`` (the index as it
     was, or None); a rebuild is a run whose target is a new, empty generation."""
@@ -328,16 +341,13 @@ class _Run:
         # Near-duplicates are looked for among the articles already in the index too,
         # unless this is a rebuild (whose index starts empty).
         self.clusters = Clusters()
-        if self.live is not None and self.live.doc_count_all():
-            reader = self.live.reader()
-            ids, hashes, paths, clusters, signatures = (
-                reader.column_reader(name)
-                for name in ("id", "content_hash", "path", "cluster", "minhash"))
-            for n in reader.all_doc_ids():
-                self.indexed[ids[n]] = (hashes[n], paths[n])
-                self.ids_by_path.setdefault(paths[n], []).append(ids[n])
+        if self.live is not None:
+            for doc_id, digest, path, cluster, signature_ in _live_columns(
+                    self.live.reader(), ("id", "content_hash", "path", "cluster", "minhash")):
+                self.indexed[doc_id] = (digest, path)
+                self.ids_by_path.setdefault(path, []).append(doc_id)
                 if not self.rebuild:
-                    self.clusters.add_existing(ids[n], clusters[n], signatures[n])
+                    self.clusters.add_existing(doc_id, cluster, signature_)
         # A rebuild keeps no record of files outside ``roots``: it indexes ``roots`` alone.
         self.sources = {} if self.rebuild else {
             p: h for p, h in self.old_sources.items() if not _covers(roots, p)}
