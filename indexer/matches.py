@@ -19,12 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.idsets import DocIdSet
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
-from whoosh.util.numeric import byte_to_length
 
 from . import segments
 from .deadline import Deadline
@@ -369,22 +368,15 @@ def _positions(leaf, fieldname: str, btext: bytes, wanted: np.ndarray,
 _NO_POSTINGS = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 _kept_postings = segments.Kept(POSTINGS, weight=lambda postings: len(postings[0]) + 1)
 _kept_lengths = segments.Kept()
-# The field length a byte of Whoosh's length columns stands for.
-_LENGTHS = np.array([byte_to_length(b) for b in range(256)], np.float64)
 
 
 def _lengths(leaf, fieldname: str) -> np.ndarray:
     """The length of field ``fieldname`` in each document of a segment, as Whoosh's
     scorers read it (1 where it is empty)."""
     def read():
-        name = f"_{fieldname}_len"
-        perdoc = leaf._perdoc  # Whoosh keeps lengths in a hidden column of bytes
-        codes = np.zeros(leaf.doc_count_all(), np.uint8)  # 0 for documents not stored
-        if perdoc.has_column(name):
-            column = perdoc.column_reader(name, LENGTHS_COLUMN)
-            stored = column._dbfile.get(column._basepos, column._count)
-            codes[:len(stored)] = np.frombuffer(stored, np.uint8)
-        return np.where(codes > 0, _LENGTHS[codes], 1.0)
+        # Whoosh's segment reader keeps its per-document reader as _perdoc.
+        lengths = segments.field_lengths(leaf._perdoc, fieldname, leaf.doc_count_all())
+        return np.where(lengths > 0, lengths, 1).astype(np.float64)
     return _kept_lengths.get((*segments.key(leaf), fieldname), read)
 
 

@@ -10,9 +10,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.util.numeric import byte_to_length
+
 SEGMENTS = 64  # segments whose readings are kept, the least recently used dropped first
 
 _lock = threading.Lock()
+# The field length each byte of Whoosh's length columns stands for.
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], np.int64)
 
 
 def leaves(reader) -> list:
@@ -30,6 +36,19 @@ def version(reader) -> tuple:
     """What names the state of an index: its segments, and how many articles of each
     are deleted."""
     return tuple((*key(leaf), len(leaf.deleted_docs_set)) for leaf, _ in leaves(reader))
+
+
+def field_lengths(perdoc, fieldname: str, count: int) -> np.ndarray:
+    """The length of field ``fieldname`` in each of the ``count`` documents of a
+    segment's per-document reader (0 where none is stored), from the hidden column of
+    one byte per document where Whoosh keeps them, read whole."""
+    codes = np.zeros(count, np.uint8)
+    name = f"_{fieldname}_len"
+    if perdoc.has_column(name):
+        column = perdoc.column_reader(name, LENGTHS_COLUMN)
+        stored = column._dbfile.get(column._basepos, column._count)
+        codes[:len(stored)] = np.frombuffer(stored, np.uint8)
+    return _LENGTHS[codes]
 
 
 class Kept:

@@ -21,15 +21,13 @@ import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from itertools import repeat
 from dataclasses import dataclass, field
 from datetime import timezone
+from itertools import repeat
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from . import segments, vectors
@@ -165,14 +163,12 @@ class _Lengths:
     length of a posting's field in its document from the column for every posting)."""
 
     def __init__(self, reader, fieldnames):
-        columns = {name: f"_{name}_len" for name in fieldnames}
-        self.lengths = {name: [byte_to_length(b) for b in
-                               reader.column_reader(column, LENGTHS_COLUMN)]
-                        for name, column in columns.items() if reader.has_column(column)}
+        self.lengths = {name: segments.field_lengths(reader, name, reader.doc_count_all())
+                        for name in fieldnames}
 
     def doc_field_length(self, docnum: int, fieldname: str) -> int:
         lengths = self.lengths.get(fieldname)
-        return lengths[docnum] if lengths else 0
+        return int(lengths[docnum]) if lengths is not None else 0
 
 
 class _SegmentWriter(SegmentWriter):
@@ -443,8 +439,8 @@ class _Run:
                            // SEGMENT_MIN))
         self.clusters = None  # done with: its memory is the workers' while they write
         folder = self.target.storage.folder
-        segments = list(in_order(_write_segment, ((folder, run) for run in
-                                                  _runs(self.spools, parts) if run)))
+        written = list(in_order(_write_segment, ((folder, run) for run in
+                                                 _runs(self.spools, parts) if run)))
         # Whoosh's default merge policy may merge small segments into the writer's own.
         writer = self.writer
         kept = writer._merge_segments(None, None, None)
@@ -452,7 +448,7 @@ class _Run:
             kept.append(writer._finalize_segment())
         else:
             writer._close_segment()
-        writer._commit_toc(kept + segments)
+        writer._commit_toc(kept + written)
         writer._finish()
 
     def summarise(self) -> None:
