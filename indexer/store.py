@@ -1,7 +1,9 @@
 """Where the index lives on disk, and how a new build replaces it atomically.
 
-An index directory holds one or more *generations*, each a complete Whoosh index, and a
-symbolic link ``current`` naming the live one. Incremental updates commit into the live
+An index directory holds one or more *generations*, each a complete index (a Whoosh
+index, or the shards of the Xapian backend and their bookkeeping: see
+:mod:`indexer.shards.writing`) described by its ``morgue.json``, and a symbolic link
+``current`` naming the live one. Incremental updates commit into the live
 generation (Whoosh commits are atomic); a rebuild fills a fresh generation and then
 repoints ``current`` with one ``rename``, so a reader sees the old index or the new one,
 never a half-built one; ``previous`` names the generation live before it, kept for the
@@ -44,6 +46,10 @@ class IndexMissing(LookupError):
     """There is no built index in the directory."""
 
 
+class WrongBackend(IndexMissing):
+    """The index was built for the other backend than the one configured."""
+
+
 class IndexBusy(RuntimeError):
     """Another process is writing to the index."""
 
@@ -81,18 +87,36 @@ def live_generation(index_dir: Path) -> Path | None:
     return (Path(index_dir) / os.readlink(link)).resolve()
 
 
-def _current(generation: Path | None) -> bool:
-    """True when ``generation`` holds an index of this version of the schema."""
+def generation_meta(generation: Path | None) -> dict:
+    """What the ``morgue.json`` of ``generation`` says: ``schema_version``, ``backend``
+    (``whoosh`` when absent) and the backend's own keys; {} when there is none."""
     try:
-        version = json.loads((generation / VERSION).read_text("utf-8"))["schema_version"]
-    except (TypeError, OSError, ValueError, KeyError):
-        return False
-    return version == SCHEMA_VERSION and whoosh_index.exists_in(str(generation))
+        meta = json.loads((generation / VERSION).read_text("utf-8"))
+    except (TypeError, OSError, ValueError):
+        return {}
+    return dict(meta, backend=meta.get("backend", "whoosh")) if isinstance(meta, dict) else {}
+
+
+def check_backend(index_dir: Path, meta: dict, backend: str) -> None:
+    """WrongBackend when ``meta`` (of the live generation of ``index_dir``) describes an
+    index of this schema built for another backend than ``backend``."""
+    if meta.get("schema_version") == SCHEMA_VERSION and meta["backend"] != backend:
+        raise WrongBackend(f"the index in {index_dir} was built for the {meta['backend']} "
+                           "backend: rebuild it with `morgue index --rebuild`")
+
+
+def _current(generation: Path | None, backend: str = "whoosh") -> bool:
+    """True when ``generation`` holds an index of this version of the schema for
+    ``backend``."""
+    meta = generation_meta(generation)
+    return (meta.get("schema_version") == SCHEMA_VERSION and meta["backend"] == backend
+            and (backend != "whoosh" or whoosh_index.exists_in(str(generation))))
 
 
 def open_live(index_dir: Path):
     """Open the live Whoosh index for reading."""
     generation = live_generation(index_dir)
+    check_backend(index_dir, generation_meta(generation), "whoosh")
     if generation is None or not whoosh_index.exists_in(str(generation)):
         raise IndexMissing(f"no index in {index_dir}: build one with `morgue index`")
     if not _current(generation):
@@ -136,29 +160,46 @@ class WriteSession:
         self._lock_file.truncate(0)
         self._lock_file.close()
 
-    def new_generation(self):
-        """Create an empty index in a new generation directory (not yet live)."""
+    def new_generation_dir(self, backend: str = "whoosh", **meta) -> Path:
+        """Create a new generation directory (not yet live) whose ``morgue.json`` says
+        this schema version, ``backend`` and ``meta``."""
         path = self.index_dir / f"gen-{time.time_ns()}"
         path.mkdir()
-        (path / VERSION).write_text(json.dumps({"schema_version": SCHEMA_VERSION}), "utf-8")
-        return MappedStorage(str(path)).create_index(SCHEMA)
+        (path / VERSION).write_text(json.dumps(
+            dict(schema_version=SCHEMA_VERSION, backend=backend, **meta)), "utf-8")
+        return path
 
-    def live(self):
-        """The live index, or None when none was published yet or it was built by
-        another version of the schema (so that it is built anew)."""
+    def new_generation(self):
+        """Create an empty Whoosh index in a new generation directory (not yet live)."""
+        return MappedStorage(str(self.new_generation_dir())).create_index(SCHEMA)
+
+    def live_dir(self, backend: str, rebuild: bool = False) -> Path | None:
+        """The live generation's directory, or None when none was published yet, it was
+        built by another version of the schema (so that it is built anew), or it was
+        built for another backend and this is a ``rebuild`` (WrongBackend otherwise)."""
         generation = live_generation(self.index_dir)
-        return open_index(generation) if _current(generation) else None
+        if not rebuild:
+            check_backend(self.index_dir, generation_meta(generation), backend)
+        return generation if _current(generation, backend) else None
 
-    def publish(self, ix) -> None:
-        """Make the generation of ``ix`` the live one, atomically, and drop old ones.
+    def live(self, rebuild: bool = False):
+        """The live Whoosh index, or None (see :meth:`live_dir`)."""
+        generation = self.live_dir("whoosh", rebuild)
+        return open_index(generation) if generation is not None else None
+
+    def publish(self, generation) -> None:
+        """Make ``generation`` (a directory, or a Whoosh index in one) the live one,
+        atomically, and drop old ones.
 
         The generation that was live until now is kept as ``previous``, so that
         searchers still open on it finish their work; older ones are removed.
         """
+        if not isinstance(generation, Path):
+            generation = Path(generation.storage.folder)
         previous = live_generation(self.index_dir)
         if previous is not None:
             self._link(PREVIOUS, previous.name)
-        self._link(CURRENT, Path(ix.storage.folder).name)
+        self._link(CURRENT, generation.name)
         self._remove_leftovers()
 
     def _link(self, name: str, generation: str) -> None:
@@ -184,22 +225,27 @@ class WriteSession:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path.name)
         for path in sorted(self.index_dir.glob("*.tmp")):
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path.name)
         return removed
 
 
-def read_sources(ix) -> dict[str, str]:
-    """The content hash of each source file as of the index's last commit."""
+def read_sources(generation: Path) -> dict[str, str]:
+    """The content hash of each source file as of the last commit of the index in the
+    directory ``generation``."""
     try:
-        return json.loads((Path(ix.storage.folder) / SOURCES).read_text("utf-8"))
+        return json.loads((generation / SOURCES).read_text("utf-8"))
     except (FileNotFoundError, ValueError):
         return {}
 
 
-def write_sources(ix, sources: dict[str, str]) -> None:
-    """Record source-file hashes beside the index, replacing the old record atomically."""
-    path = Path(ix.storage.folder) / SOURCES
+def write_sources(generation: Path, sources: dict[str, str]) -> None:
+    """Record source-file hashes beside the index in the directory ``generation``,
+    replacing the old record atomically."""
+    path = generation / SOURCES
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(sources, sort_keys=True), "utf-8")
     os.replace(tmp, path)

@@ -36,6 +36,7 @@ from .article import Article, parse_date
 from .duplicates import Clusters, words_signature
 from .schema import SCHEMA, ArticleText
 from .sources import Skip, SourceError, SourceFile, find_sources, read_articles
+from .settings import settings
 from .store import WriteSession, open_index, read_sources, write_sources
 
 POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexing process
@@ -59,12 +60,15 @@ class Summary:
     skipped: list[Skip] = field(default_factory=list)
     total: int = 0
     clusters: int = 0  # groups of two or more near-duplicate articles
+    shards: list[int] | None = None  # articles in each shard, for an index in shards
 
     def __str__(self) -> str:
+        per_shard = "" if self.shards is None else "; per shard: " + ", ".join(
+            f"{n} {count}" for n, count in enumerate(self.shards))
         return (f"added {self.added}, updated {self.updated}, deleted {self.deleted}, "
                 f"unchanged {self.unchanged}, skipped {len(self.skipped)}; "
                 f"{self.total} articles in the index, {self.clusters} groups of "
-                "near-duplicates")
+                f"near-duplicates{per_shard}")
 
 
 def signature(article: Article) -> np.ndarray | None:
@@ -275,7 +279,8 @@ def _pool(jobs: int):
 
 def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
                 jobs: int | None = None) -> Summary:
-    """Index the articles under ``paths`` into ``index_dir``.
+    """Index the articles under ``paths`` into ``index_dir``, in the backend the
+    settings name (:func:`indexer.settings.settings`).
 
     Incremental by default: files whose bytes are unchanged are not read again, articles
     whose content hash is unchanged are not rewritten, and articles that vanished from
@@ -285,28 +290,29 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
     ``progress``, if given, wraps the list of source files (a progress bar); ``jobs``
     is the number of processes (see :func:`pool_size`).
     """
+    configured = settings()
     with WriteSession(index_dir) as session:
-        live = session.live()
-        target = session.new_generation() if rebuild or live is None else live
+        if configured.backend == "xapian":
+            from .shards.writing import ShardStore
+            store = ShardStore(session, rebuild, configured)
+        else:
+            store = WhooshStore(session, rebuild)
         try:
-            run = _Run(live, target, [Path(p).resolve() for p in paths])
-            try:
-                found = list(find_sources(paths, exclude=Path(index_dir)))
-                jobs = pool_size(found, jobs)
-                with _pool(jobs) as in_order:
-                    run.add(progress(found) if progress else found, in_order)
-                    run.delete_vanished()
-                    run.commit(in_order, jobs)
-            except BaseException:
-                if not run.writer.is_closed:
-                    run.writer.cancel()
-                raise
+            run = _Run(store, [Path(p).resolve() for p in paths])
+            found = list(find_sources(paths, exclude=Path(index_dir)))
+            jobs = pool_size(found, jobs)
+            with _pool(jobs) as in_order:
+                run.add(progress(found) if progress else found, in_order)
+                run.delete_vanished()
+                run.commit(in_order, jobs)
             run.summarise()
+        except BaseException:
+            store.cancel()
+            raise
         finally:
-            if live is not None:
-                live.close()
-        if target is not live:
-            session.publish(target)
+            store.close()
+        if store.rebuild or store.first:
+            session.publish(store.generation)
     return run.summary
 
 
@@ -322,36 +328,107 @@ def _live_columns(reader, names):
                 yield values
 
 
-class _Run:
-    """One indexing run: writes into ``target``, comparing with ``live`` (the index as it
-    was, or None); a rebuild is a run whose target is a new, empty generation."""
+class WhooshStore:
+    """The Whoosh index a run writes into, and what it compares with: the live index
+    (None when there is none), and the target (the live index, or a new generation for
+    a rebuild or a first build). The interface of a store, which :class:`_Run` calls:
 
-    def __init__(self, live, target, roots: list[Path]):
+    - ``rebuild`` (a new generation, compared with a live one), ``first`` (a new
+      generation with nothing live), ``generation`` (the target's directory), and
+      ``old_sources`` (the files' digests as the live index recorded them);
+    - ``indexed()``: (id, content hash, path, cluster, signature bytes) of each live
+      article; ``article(id)``: a live article, to copy into a rebuild;
+    - ``delete(id)`` (incremental runs only); ``spool_folder``: where the new articles
+      are spooled; ``write(spools, in_order, jobs)``: write the spooled articles (each
+      spool with the cluster of each of its articles) and commit them with the deletions;
+    - ``totals()``: (articles, groups of near-duplicates, per-shard counts or None);
+      ``cancel()`` after a failure, ``close()`` at the end.
+    """
+
+    def __init__(self, session: WriteSession, rebuild: bool):
+        live = session.live(rebuild)
+        self.target = session.new_generation() if rebuild or live is None else live
+        self.rebuild = live is not None and self.target is not live
+        self.first = live is None
+        self.generation = Path(self.target.storage.folder)
+        self.live = live
+        self.old_sources = read_sources(Path(live.storage.folder)) if live is not None else {}
+        self.searcher = live.searcher() if live is not None else None
+        # Takes the lock, deletes replaced articles and commits; the new articles are
+        # written by _write_segment, spooled in its temporary directory meanwhile.
+        self.writer = self.target.writer(compound=False)
+        self.spool_folder = self.writer.temp_storage().folder
+
+    def indexed(self):
+        if self.searcher is None:
+            return iter(())
+        return _live_columns(self.searcher.reader(),
+                             ("id", "content_hash", "path", "cluster", "minhash"))
+
+    def article(self, doc_id: str) -> Article:
+        return stored_article(self.searcher.document(id=doc_id))
+
+    def delete(self, doc_id: str) -> None:
+        self.writer.delete_by_term("id", doc_id)
+
+    def write(self, spools, in_order=_here, jobs: int = 1) -> None:
+        """Write the spooled articles as new segments with ``in_order``, one per worker
+        (one for a few articles), and commit them and the deletions at once."""
+        parts = max(1, min(jobs, sum(len(clusters) for _, clusters in spools) // SEGMENT_MIN))
+        written = list(in_order(_write_segment, ((str(self.generation), run) for run in
+                                                 _runs(spools, parts) if run)))
+        # Whoosh's default merge policy may merge small segments into the writer's own.
+        writer = self.writer
+        kept = writer._merge_segments(None, None, None)
+        if writer._added:
+            kept.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(kept + written)
+        writer._finish()
+
+    def totals(self) -> tuple[int, int, None]:
+        with self.target.reader() as reader:
+            total = reader.doc_count()
+            # An index of no articles (nothing indexed yet) has no columns.
+            cluster = reader.column_reader("cluster") if reader.has_column("cluster") else {}
+            clusters = Counter(cluster[n] for n in reader.all_doc_ids())
+        return total, sum(1 for size in clusters.values() if size > 1), None
+
+    def cancel(self) -> None:
+        if not self.writer.is_closed:
+            self.writer.cancel()
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.close()
+
+
+class _Run:
+    """One indexing run into ``store`` (see :class:`WhooshStore`): what is read is
+    compared with what the store holds, whatever the backend; a rebuild is a run whose
+    target is a new, empty generation."""
+
+    def __init__(self, store, roots: list[Path]):
         self.summary = Summary()
-        self.rebuild = live is not None and target is not live
+        self.store = store
+        self.rebuild = store.rebuild
         self.roots = roots
         self.indexed: dict[str, tuple[str, str]] = {}  # id -> (content hash, path)
         self.ids_by_path: dict[str, list[str]] = {}
-        self.old_sources = read_sources(live) if live is not None else {}
-        self.live = live.searcher() if live is not None else None
+        self.old_sources = store.old_sources
         # Near-duplicates are looked for among the articles already in the index too,
         # unless this is a rebuild (whose index starts empty).
         self.clusters = Clusters()
-        if self.live is not None:
-            for doc_id, digest, path, cluster, signature_ in _live_columns(
-                    self.live.reader(), ("id", "content_hash", "path", "cluster", "minhash")):
-                self.indexed[doc_id] = (digest, path)
-                self.ids_by_path.setdefault(path, []).append(doc_id)
-                if not self.rebuild:
-                    self.clusters.add_existing(doc_id, cluster, signature_)
+        for doc_id, digest, path, cluster, signature_ in store.indexed():
+            self.indexed[doc_id] = (digest, path)
+            self.ids_by_path.setdefault(path, []).append(doc_id)
+            if not self.rebuild:
+                self.clusters.add_existing(doc_id, cluster, signature_)
         # A rebuild keeps no record of files outside ``roots``: it indexes ``roots`` alone.
         self.sources = {} if self.rebuild else {
             p: h for p, h in self.old_sources.items() if not _covers(roots, p)}
         self.seen: dict[str, str] = {}  # id -> path it was read from in this run
-        self.target = target
-        # Takes the lock, deletes replaced articles and commits; the new articles are
-        # written by _write_segment, spooled in its temporary directory meanwhile.
-        self.writer = target.writer(compound=False)
         self.spools: list[tuple[str, list[str]]] = []  # (spool file, clusters) in order
 
     def add(self, sources, in_order=_here) -> None:
@@ -360,7 +437,7 @@ class _Run:
         calls = ((source, None if self.rebuild or isinstance(source, Skip)
                   else self.old_sources.get(str(source.path))) for source in sources)
         articles = self._articles(in_order(_read, calls))
-        folder = self.writer.temp_storage().folder
+        folder = self.store.spool_folder
         analysing = deque()  # (spool file, ids) of each batch given to in_order, in order
 
         def batches():
@@ -403,7 +480,7 @@ class _Run:
         if old:
             self.summary.updated += 1
             if not self.rebuild:
-                self.writer.delete_by_term("id", article.id)
+                self.store.delete(article.id)
         else:
             self.summary.added += 1
         return True
@@ -419,7 +496,7 @@ class _Run:
             self.seen[doc_id] = path
             self.summary.unchanged += 1
             if self.rebuild:
-                yield stored_article(self.live.document(id=doc_id))
+                yield self.store.article(doc_id)
         if path in self.old_sources:
             self.sources[path] = self.old_sources[path]
 
@@ -429,35 +506,16 @@ class _Run:
         for doc_id, (_, path) in self.indexed.items():
             if doc_id not in self.seen and (self.rebuild or _covers(self.roots, path)):
                 if not self.rebuild:
-                    self.writer.delete_by_term("id", doc_id)
+                    self.store.delete(doc_id)
                 self.summary.deleted += 1
 
     def commit(self, in_order=_here, jobs: int = 1) -> None:
-        """Write the spooled articles as new segments with ``in_order``, one per worker
-        (one for a few articles), and commit them and the deletions at once."""
-        parts = max(1, min(jobs, sum(len(clusters) for _, clusters in self.spools)
-                           // SEGMENT_MIN))
+        """Write the spooled articles and commit them with the deletions."""
         self.clusters = None  # done with: its memory is the workers' while they write
-        folder = self.target.storage.folder
-        written = list(in_order(_write_segment, ((folder, run) for run in
-                                                 _runs(self.spools, parts) if run)))
-        # Whoosh's default merge policy may merge small segments into the writer's own.
-        writer = self.writer
-        kept = writer._merge_segments(None, None, None)
-        if writer._added:
-            kept.append(writer._finalize_segment())
-        else:
-            writer._close_segment()
-        writer._commit_toc(kept + written)
-        writer._finish()
+        self.store.write(self.spools, in_order, jobs)
 
     def summarise(self) -> None:
-        """Record the files' hashes beside the index, and count its articles and clusters
-        of near-duplicates."""
-        write_sources(self.target, self.sources)
-        with self.target.reader() as reader:
-            self.summary.total = reader.doc_count()
-            # An index of no articles (nothing indexed yet) has no columns.
-            cluster = reader.column_reader("cluster") if reader.has_column("cluster") else {}
-            clusters = Counter(cluster[n] for n in reader.all_doc_ids())
-        self.summary.clusters = sum(1 for size in clusters.values() if size > 1)
+        """Record the files' hashes beside the index, and count its articles (per shard
+        too, when it has shards) and clusters of near-duplicates."""
+        write_sources(self.store.generation, self.sources)
+        self.summary.total, self.summary.clusters, self.summary.shards = self.store.totals()
