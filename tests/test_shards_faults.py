@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import time
+
 import pytest
 
 from indexer.article import Article, parse_date
-from indexer.shards import layout
+from indexer.settings import Settings
+from indexer.store import IndexMissing
 from conftest import reuters_records
 from shardservers import ShardServers
 
 xapian = pytest.importorskip("xapian")
+from indexer.shards import layout  # noqa: E402 (needs xapian)
+from indexer.shards.connect import ShardSet, ShardsUnavailable, open_writable  # noqa: E402
 
 TIMEOUT_MS = 500
 
@@ -83,3 +91,149 @@ def test_stopping_the_servers_ends_their_open_connections(shard_paths):
     assert not server.running
     with pytest.raises(xapian.NetworkError):
         database.keep_alive()
+
+
+# -- reading shards as one, leaving out those that fail --------------------------------
+
+def shard_ids(path) -> set[str]:
+    database = xapian.Database(str(path))
+    return {layout.stored(database.get_document(item.docid))["id"]
+            for item in database.postlist("")}
+
+
+def every_id(db) -> set[str]:
+    """The ids of every article of ``db``, read through a search (not cached counts)."""
+    enquire = xapian.Enquire(db)
+    enquire.set_query(xapian.Query.MatchAll)
+    return {layout.stored(match.document)["id"] for match in enquire.get_mset(0, 1000)}
+
+
+@pytest.fixture
+def served(servers, shard_paths):
+    return [servers.serve(path) for path in shard_paths]
+
+
+def remote_set(tmp_path, served, retry_after=30.0) -> ShardSet:
+    endpoints = tuple(server.endpoint for server in served)
+    return ShardSet(tmp_path, Settings("xapian", endpoints, shard_timeout=TIMEOUT_MS / 1000),
+                    retry_after=retry_after)
+
+
+def timed(shards, function):
+    start = time.monotonic()
+    value, missing = shards.run(function)
+    return value, missing, time.monotonic() - start
+
+
+def test_all_shards_answer_as_one(served, shard_paths, tmp_path):
+    shards = remote_set(tmp_path, served)
+    assert shards.names == [server.address for server in served]
+    found, missing = shards.run(every_id)
+    assert missing == {}
+    assert found == set.union(*map(shard_ids, shard_paths))
+    assert len(found) == 300 and shards.run(xapian.Database.get_doccount)[0] == 300
+
+
+def test_a_killed_shard_is_left_out_named_and_taken_back(served, shard_paths, tmp_path):
+    shards = remote_set(tmp_path, served, retry_after=0.5)
+    shards.run(every_id)
+    served[1].kill()
+    found, missing, seconds = timed(shards, every_id)
+    assert missing == {served[1].address: "connection refused"}
+    assert found == shard_ids(shard_paths[0]) | shard_ids(shard_paths[2])
+    assert seconds < 10
+    served[1].restart()
+    time.sleep(0.5)
+    found, missing = shards.run(every_id)
+    assert missing == {} and len(found) == 300
+
+
+def test_a_hung_shard_costs_its_timeout_once(served, shard_paths, tmp_path):
+    shards = remote_set(tmp_path, served)
+    shards.run(every_id)
+    served[2].hang()
+    found, missing, seconds = timed(shards, every_id)
+    assert missing == {served[2].address: "timed out after 0.5 s"}
+    assert found == shard_ids(shard_paths[0]) | shard_ids(shard_paths[1])
+    assert seconds < 10
+    assert shards.run(every_id)[1] == missing  # left out, not waited for again
+    served[2].resume()
+
+
+def test_a_shard_hung_before_connecting_is_left_out(served, tmp_path):
+    served[0].hang()
+    found, missing, seconds = timed(remote_set(tmp_path, served), every_id)
+    assert list(missing) == [served[0].address] and len(found) < 300 and seconds < 10
+    served[0].resume()
+
+
+def test_no_shard_answering_is_an_error_naming_each(served, tmp_path):
+    shards = remote_set(tmp_path, served)
+    for server in served:
+        server.kill()
+    with pytest.raises(ShardsUnavailable) as raised:
+        shards.run(every_id)
+    assert str(raised.value) == "no archive shard answered (" + "; ".join(
+        f"{server.address} connection refused" for server in served) + ")"
+
+
+def test_the_version_changes_when_a_remote_shard_commits(servers, tmp_path):
+    server = servers.serve(tmp_path / "shard", writable=True)
+    writer = open_writable(*server.endpoint)
+    shards = remote_set(tmp_path, [server])
+    before = shards.version()
+    assert before == shards.version()
+    writer.add_document(xapian.Document())
+    writer.commit()
+    assert shards.version() != before
+    assert shards.run(xapian.Database.get_doccount)[0] == 1
+
+
+def test_a_writable_shard_that_cannot_be_opened_is_named(servers, tmp_path):
+    server = servers.serve(tmp_path / "shard", writable=True)
+    server.kill()
+    with pytest.raises(ShardsUnavailable, match=f"^shard {server.address} cannot be "
+                       r"written: connection refused \(2 tries\)$"):
+        open_writable(*server.endpoint, tries=2, backoff=0.01)
+
+
+# -- local shards ------------------------------------------------------------------------
+
+def publish(index_dir, records, count):
+    """A new generation of ``count`` local shards of ``records``, made live."""
+    generation = index_dir / f"gen-{time.time_ns()}"
+    generation.mkdir(parents=True)
+    build_shards(generation, records, count)
+    (generation / "morgue.json").write_text(json.dumps({"backend": "xapian",
+                                                        "shards": count}))
+    link = index_dir / "current.tmp"
+    link.symlink_to(generation.name)
+    os.replace(link, index_dir / "current")
+    return generation
+
+
+def test_local_shards_follow_commits_and_generations(tmp_path):
+    records = reuters_records(120)
+    shards = ShardSet(tmp_path, Settings("xapian"))
+    with pytest.raises(IndexMissing):
+        shards.run(every_id)
+    generation = publish(tmp_path, records[:100], 2)
+    assert shards.names == ["shard-0", "shard-1"]
+    assert shards.run(every_id) == ({r["id"] for r in records[:100]}, {})
+    version = shards.version()
+    writer = xapian.WritableDatabase(str(generation / "shard-1"))
+    writer.delete_document(next(writer.postlist("")).docid)
+    writer.commit()
+    assert shards.version() != version
+    assert len(shards.run(every_id)[0]) == 99
+    publish(tmp_path, records, 3)
+    assert shards.names == ["shard-0", "shard-1", "shard-2"]
+    assert shards.run(every_id) == ({r["id"] for r in records}, {})
+
+
+def test_a_missing_local_shard_is_left_out(tmp_path):
+    generation = publish(tmp_path, reuters_records(50), 2)
+    shutil.rmtree(generation / "shard-0")
+    found, missing = ShardSet(tmp_path, Settings("xapian")).run(every_id)
+    assert missing == {"shard-0": "no database"}
+    assert found == shard_ids(generation / "shard-1")
