@@ -151,7 +151,7 @@ def speed(args) -> None:
         archive = Archive(Path(workdir) / "index")
         print(f"\nSpeed: {args.docs:,} articles (bench.synthetic, seed {args.seed}) indexed "
               f"in {time.perf_counter() - started:.0f} s")
-        searcher = archive.searcher()
+        searcher = archive.view().searcher
         sample = [searcher.stored_fields(n)["id"] for n in random.Random(args.seed).sample(
             range(searcher.doc_count_all()), args.items)]
         started = time.perf_counter()

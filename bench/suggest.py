@@ -56,7 +56,7 @@ def main() -> None:
                         index_dir)
             print(f"indexed {len(records):,} stories in {time.perf_counter() - started:.0f} s")
         typed = _typed(records, args.items, args.seed)
-        searcher = Archive(index_dir).searcher()
+        searcher = Archive(index_dir).view().searcher
         times, counts = [], []
         for text in typed:
             started = time.perf_counter()

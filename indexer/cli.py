@@ -15,7 +15,6 @@ from .request import SORTS, SearchRequest
 from .related import TextError
 from .search import MAX_RELATED, Archive
 from .store import IndexBusy, IndexMissing, default_index_dir, open_live
-from .suggest import suggest
 from .writing import index_paths
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -119,7 +118,7 @@ def suggest_command(text, index_dir):
     """Print what the search box suggests for TEXT: its last word completed, then
     headlines (with their article ids)."""
     try:
-        found = suggest(Archive(index_dir).searcher(), text)
+        found = Archive(index_dir).suggest(text)
     except IndexMissing as error:
         raise click.ClickException(str(error)) from None
     for item in found:

@@ -13,7 +13,8 @@ from indexer.matches import scoring
 from indexer.query import bound_expansions, parse_query
 from indexer.schema import FACETS
 from indexer.request import SearchRequest
-from indexer.search import Archive, _filters
+from indexer.search import Archive
+from indexer.whoosh_backend import _filters
 from indexer.writing import index_paths
 
 QUERIES = ["oil", "oil prices", '"oil prices"', "oil OR gold", "oil -prices", "NOT oil",
@@ -27,7 +28,7 @@ FILTERS = [(), (("source", "Reuters"),),
 def whoosh_collected(archive, request: SearchRequest):
     """Every match of ``request`` as Whoosh collects them one by one (as
     indexer.search did), with its facet groups."""
-    searcher = archive.searcher()
+    searcher = archive.view().searcher
     query, _ = bound_expansions(parse_query(request.q).query, searcher.reader(),
                                 Deadline(60))
     sortedby = None if request.sort == "relevance" else sorting.MultiFacet([

@@ -11,13 +11,13 @@ from indexer.suggest import suggest
 
 
 def test_the_last_word_is_completed_with_the_words_before_it_kept(archive):
-    found = suggest(archive.searcher(), "Cocoa bah")
+    found = suggest(archive.view().searcher, "Cocoa bah")
     queries = [s.text for s in found if s.kind == "query"]
     assert queries[0] == "Cocoa bahia" and all(q.startswith("Cocoa bah") for q in queries)
 
 
 def test_completions_are_words_found_with_the_words_before_them(archive):
-    searcher = archive.searcher()
+    searcher = archive.view().searcher
     alone = [s.text for s in suggest(searcher, "pri") if s.kind == "query"]
     after_oil = [s.text[4:] for s in suggest(searcher, "oil pri") if s.kind == "query"]
     assert alone[0] in ("price", "prices") and after_oil
@@ -27,14 +27,14 @@ def test_completions_are_words_found_with_the_words_before_them(archive):
 
 
 def test_titles_follow_with_their_ids_one_of_each(archive):
-    titles = [s for s in suggest(archive.searcher(), "cocoa ") if s.kind == "article"]
+    titles = [s for s in suggest(archive.view().searcher, "cocoa ") if s.kind == "article"]
     assert titles and all("cocoa" in s.text.lower() for s in titles)
     assert len({s.text.casefold() for s in titles}) == len(titles)
-    assert all(archive.searcher().document(id=s.id)["title"] == s.text for s in titles)
+    assert all(archive.view().searcher.document(id=s.id)["title"] == s.text for s in titles)
 
 
 def test_nothing_to_suggest_for_one_letter_or_unknown_words(archive):
-    searcher = archive.searcher()
+    searcher = archive.view().searcher
     assert suggest(searcher, "c") == []
     assert suggest(searcher, "zzzzqqq") == []
     assert suggest(searcher, "x" * 500) == []

@@ -17,7 +17,6 @@ from indexer.query import MAX_EXPANSIONS
 from indexer.related import MAX_TEXT_CHARS, TextError
 from indexer.request import RequestError, SearchRequest
 from indexer.search import MAX_RELATED
-from indexer.suggest import suggest
 
 from . import openapi
 from .timeline import timeline
@@ -161,7 +160,7 @@ def suggest_api():
     q = request.args.get("q", "")
     found = [dict(s.to_dict(), href=url_for("morgue.article_page", doc_id=s.id)
                   if s.id else url_for("morgue.search_page", q=s.text))
-             for s in suggest(archive().searcher(), q)]
+             for s in archive().suggest(q)]
     return jsonify(query=q, suggestions=found)
 
 
