@@ -1,4 +1,9 @@
-""""Did you mean": spelling corrections drawn from the index's own vocabulary."""
+""""Did you mean": spelling corrections drawn from the index's own vocabulary.
+
+The index is read through a Whoosh searcher, or a Xapian database's
+:class:`indexer.shards.translate.Searcher`, which lists the same words with the same
+frequencies: both give the same corrections.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from itertools import islice, product
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+from whoosh.reading import IndexReader
 
 from . import segments
 from .schema import EXACT, EXACT_TWIN
@@ -41,14 +47,21 @@ def read_vocabulary(reader) -> None:
         _vocabulary(leaf)
 
 
+def _word_lists(reader, letter: str) -> list:
+    """Lists of the words of the articles beginning with ``letter``: one per segment of
+    a Whoosh index (kept from one search to the next), or one of a Xapian database's."""
+    if isinstance(reader, IndexReader):
+        return [_vocabulary(leaf).get(letter, ()) for leaf, _ in segments.leaves(reader)]
+    return [[word.decode("utf-8") for word in reader.expand_prefix("body_exact", letter)]]
+
+
 def _nearest(reader, word: str) -> list[str]:
     """The NEAREST most frequent words of the articles within MAX_EDITS of ``word`` (a
     swap of neighbours counting as one), with the same first letter."""
     found = set()
-    for leaf, _ in segments.leaves(reader):
+    for words in _word_lists(reader, word[0]):
         found.update(match for match, _, _ in process.extract_iter(
-            word, _vocabulary(leaf).get(word[0], ()), scorer=OSA.distance,
-            score_cutoff=MAX_EDITS))
+            word, words, scorer=OSA.distance, score_cutoff=MAX_EDITS))
     found.discard(word)
     return sorted(found, key=lambda w: (-reader.frequency("body_exact", w), w))[:NEAREST]
 

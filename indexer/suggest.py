@@ -1,5 +1,10 @@
 """Suggestions while a query is typed: its last word completed from the archive's
-vocabulary, and the titles of articles that match what has been typed."""
+vocabulary, and the titles of articles that match what has been typed.
+
+The archive is read through a Whoosh searcher, or a Xapian database's
+:class:`indexer.shards.translate.Searcher` (the same completions; titles in the order
+of its own ranking).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from dataclasses import asdict, dataclass
 from itertools import islice
 
 from whoosh import query as wq
+from whoosh.searching import Searcher
 
 from .schema import EXACT
 
@@ -67,10 +73,20 @@ def _completions(searcher, head: str, context: list[str], prefix: str, limit: in
     frequent = sorted(((info.doc_frequency(), text.decode("utf-8")) for text, info in scanned),
                       reverse=True)[:CANDIDATES]
     if context:
-        docs = sorted(searcher.docs_for_query(_context(context)))
-        frequent = sorted(((_together(reader, word, count, docs), word)
-                           for count, word in frequent), reverse=True)
+        frequent = sorted(zip(_counts_with(searcher, context, frequent),
+                              [word for _, word in frequent]), reverse=True)
     return [(head + word, word) for count, word in frequent[:limit] if count]
+
+
+def _counts_with(searcher, context: list[str], frequent) -> list[int]:
+    """How many of the articles with all the ``context`` words have each word of
+    ``frequent`` ((articles, word) pairs)."""
+    if not isinstance(searcher, Searcher):  # a Xapian database's, which counts itself
+        return [searcher.count(wq.And([_context(context), wq.Term("body_exact", word)]))
+                for _, word in frequent]
+    reader = searcher.reader()
+    docs = sorted(searcher.docs_for_query(_context(context)))
+    return [_together(reader, word, count, docs) for count, word in frequent]
 
 
 def _titles(searcher, context: list[str], words: list[str], limit: int):
