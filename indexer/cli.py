@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shlex
 from pathlib import Path
 
 import click
@@ -244,6 +245,46 @@ def serve_command(index_dir, host, port, workers, threads):
                f"process{'es' if workers != 1 else ''} of {threads} "
                f"thread{'s' if threads != 1 else ''} (Ctrl-C to stop)")
     serve(index_dir, host, port, workers, threads)
+
+
+@main.command("shard-server")
+@click.argument("database", required=False, type=click.Path(path_type=Path))
+@index_option
+@click.option("--shard", type=click.IntRange(min=0),
+              help="Serve this shard (0, 1, ...) of the index's live generation.")
+@click.option("--port", required=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--interface", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--writable", is_flag=True,
+              help="Let one client at a time write (morgue index with MORGUE_SHARDS).")
+def shard_server_command(database, index_dir, shard, port, interface, writable):
+    """Serve one shard over TCP with Xapian's xapian-tcpsrv until Ctrl-C or SIGTERM:
+    shard K of the index (--shard K), or the Xapian database directory DATABASE.
+
+    The same as `xapian-tcpsrv --quiet --interface ADDRESS --port PORT [--writable]
+    INDEX/current/shard-K` (or DATABASE), with its connections stopped with it.
+    """
+    from webapp.server import check_address
+
+    from .shards.server import ServerError, command, serve, shard_directory
+
+    if (database is None) == (shard is None):
+        raise click.UsageError("give --shard K (a shard of the index) or a DATABASE "
+                               "directory, not both or neither")
+    try:
+        path = shard_directory(index_dir, shard) if database is None else database
+        arguments = command(path, port, interface, writable)
+        check_address(interface, port)
+    except ServerError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {interface}:{port}: "
+                                   f"{error.strerror or error}") from None
+    click.echo(f"Serving {path} on {interface}:{port}{' (writable)' if writable else ''} "
+               f"(Ctrl-C to stop): {shlex.join(arguments)}")
+    status = serve(arguments)
+    if status:
+        raise click.ClickException(f"xapian-tcpsrv stopped with status {status}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,8 +15,9 @@ import pytest
 from indexer.article import Article, parse_date
 from indexer.settings import Settings
 from indexer.store import IndexMissing
-from conftest import reuters_records
-from shardservers import ShardServers
+from conftest import ROOT, reuters_records
+from shardservers import ShardServers, free_port
+from test_cli import morgue
 
 xapian = pytest.importorskip("xapian")
 from indexer.shards import layout  # noqa: E402 (needs xapian)
@@ -237,3 +241,56 @@ def test_a_missing_local_shard_is_left_out(tmp_path):
     found, missing = ShardSet(tmp_path, Settings("xapian")).run(every_id)
     assert missing == {"shard-0": "no database"}
     assert found == shard_ids(generation / "shard-1")
+
+
+# -- morgue shard-server -------------------------------------------------------------------
+
+def test_morgue_shard_server_serves_each_new_generation_and_stops_with_its_connections(
+        tmp_path):
+    records = reuters_records(120)
+    index_dir = tmp_path / "index"
+    generation = publish(index_dir, records[:100], 2)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "shard-server", "--index", str(index_dir),
+         "--shard", "1", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == (
+            f"Serving {index_dir}/current/shard-1 on 127.0.0.1:{port} (Ctrl-C to stop): "
+            f"{shutil.which('xapian-tcpsrv')} --quiet --interface 127.0.0.1 --port {port} "
+            f"{index_dir}/current/shard-1\n")
+        # a web server's view: no index directory of its own, the shard over TCP
+        shards = ShardSet(tmp_path / "web", Settings("xapian", (("127.0.0.1", port),),
+                                                     shard_timeout=TIMEOUT_MS / 1000),
+                          retry_after=0, reconnect_after=0)
+        deadline = time.monotonic() + 10
+        while shards.run(xapian.Database.get_doccount)[1]:  # until it listens
+            assert time.monotonic() < deadline and process.poll() is None
+        assert shards.run(every_id)[0] == shard_ids(generation / "shard-1")
+        version = shards.version()
+        generation = publish(index_dir, records, 2)
+        assert shards.version() != version
+        assert shards.run(every_id)[0] == shard_ids(generation / "shard-1")
+        connection = xapian.remote_open("127.0.0.1", port, TIMEOUT_MS)
+        connection.keep_alive()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        with pytest.raises(xapian.NetworkError):
+            connection.keep_alive()
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def test_morgue_shard_server_says_in_one_line_what_it_cannot_serve(tmp_path):
+    publish(tmp_path, reuters_records(20), 2)
+    run = morgue("shard-server", "--index", tmp_path, "--shard", 2, "--port", free_port())
+    assert (run.returncode, run.stderr) == (
+        1, f"Error: the index in {tmp_path} has no shard 2: it has shards 0 to 1\n")
+    run = subprocess.run([sys.executable, "-m", "indexer.cli", "shard-server", "--index",
+                          str(tmp_path), "--shard", "0", "--port", str(free_port())],
+                         capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PATH=""))
+    assert run.returncode == 1 and run.stderr == (
+        "Error: xapian-tcpsrv is not installed: it comes with Xapian's tools (on Debian "
+        "and Ubuntu: apt-get install xapian-tools)\n")

@@ -7,7 +7,10 @@ Xapian 1.4 fails a combined search as a whole when one shard fails, and leaves t
 shards' connections unusable; so on a failure every connection is dropped, the shards
 are reopened in parallel, those that fail are left out (named, with the reason), and the
 search runs again. A shard that failed stays out for ``retry_after`` seconds, so that a
-hung one costs its timeout once, not on every search.
+hung one costs its timeout once, not on every search. A shard server opens its database
+per connection, so remote shards are connected to anew every ``reconnect_after`` seconds
+to see a generation swapped in on the shard's host (and before the server closes an
+idle connection, after 60 s by default).
 
 Xapian's objects are not thread-safe: a ShardSet belongs to one thread.
 """
@@ -27,6 +30,7 @@ from ..settings import Settings
 from ..store import VERSION, IndexMissing, live_generation
 
 RETRY_AFTER = 30.0  # seconds a failed shard is left out before it is tried again
+RECONNECT_AFTER = 10.0  # seconds before remote shards are connected to anew
 ATTEMPTS = 3  # runs of a search function, the first included
 WRITE_TIMEOUT = 60.0  # seconds a writer waits for a remote shard (a commit can be long)
 
@@ -86,10 +90,13 @@ class ShardSet:
     reply."""
 
     def __init__(self, index_dir: Path, settings: Settings, *,
-                 retry_after: float = RETRY_AFTER, attempts: int = ATTEMPTS):
+                 retry_after: float = RETRY_AFTER, attempts: int = ATTEMPTS,
+                 reconnect_after: float = RECONNECT_AFTER):
         self.index_dir, self.settings = Path(index_dir), settings
         self.timeout = settings.shard_timeout
         self.retry_after, self.attempts = retry_after, attempts
+        self.reconnect_after = reconnect_after
+        self._connected = 0.0  # when the first of the open shards was opened
         self._listed = False
         self._generation: Path | None = None  # the live generation of the list below
         self._openers: dict[str, Callable[[], xapian.Database]] = {}
@@ -117,6 +124,8 @@ class ShardSet:
         that changes none of them, such as an edit of one word for another, goes
         unseen). Reopens the shards first; a round trip per remote shard."""
         self._list()
+        if self.settings.remote and time.monotonic() - self._connected > self.reconnect_after:
+            self.close()
         if self._db is not None:
             try:
                 self._db.reopen()
@@ -217,6 +226,8 @@ class ShardSet:
         if wanted:
             with ThreadPoolExecutor(len(wanted)) as pool:
                 opened = list(pool.map(self._try_open, wanted))
+            if not self._open:
+                self._connected = time.monotonic()
             for name, (shard, why) in zip(wanted, opened):
                 if shard is None:
                     self._down[name] = (time.monotonic(), why)

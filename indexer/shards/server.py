@@ -1,0 +1,81 @@
+"""Serving a shard over TCP with Xapian's own ``xapian-tcpsrv`` (Debian's xapian-tools).
+
+A thin wrapper: it finds the shard's directory, runs
+
+    xapian-tcpsrv --quiet --interface ADDRESS --port PORT [--writable] DIRECTORY
+
+in the foreground, and on SIGTERM or SIGINT stops it and the child it forks for each
+connection. A shard of a local index is served through its ``current`` link
+(``INDEX/current/shard-K``): the server opens the database for each connection, so a
+new connection reads a generation swapped in by ``morgue index --rebuild``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from ..store import CURRENT, live_generation
+from .connect import shard_count
+
+
+class ServerError(RuntimeError):
+    """The shard cannot be served (the message says why, in one line)."""
+
+
+def shard_directory(index_dir: Path, shard: int) -> Path:
+    """The directory of shard ``shard`` of the live index in ``index_dir``, through its
+    ``current`` link."""
+    generation = live_generation(index_dir)
+    if generation is None:
+        raise ServerError(f"no index in {index_dir}: build one with `morgue index`")
+    count = shard_count(generation)
+    if not 0 <= shard < count:
+        raise ServerError(f"the index in {index_dir} has no shard {shard}: it has "
+                          + (f"shards 0 to {count - 1}" if count else "no shards"))
+    return Path(index_dir) / CURRENT / f"shard-{shard}"
+
+
+def command(database: Path, port: int, interface: str, writable: bool) -> list[str]:
+    """The ``xapian-tcpsrv`` command serving ``database``."""
+    program = shutil.which("xapian-tcpsrv")
+    if program is None:
+        raise ServerError("xapian-tcpsrv is not installed: it comes with Xapian's tools "
+                          "(on Debian and Ubuntu: apt-get install xapian-tools)")
+    if not writable and not Path(database).exists():
+        raise ServerError(f"{database} does not exist (a writable server creates its "
+                          "database)")
+    return [program, "--quiet", "--interface", interface, "--port", str(port),
+            *(["--writable"] if writable else []), str(database)]
+
+
+def serve(arguments: list[str]) -> int:
+    """Run the server ``arguments`` until it exits or this process is sent SIGTERM or
+    SIGINT, which stop it with its connections; its exit status (0 when stopped)."""
+    process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, start_new_session=True)
+    stopped = False
+
+    def stop(signum, frame):
+        nonlocal stopped
+        stopped = True
+        _signal_group(process.pid, signal.SIGTERM)
+
+    handlers = {signum: signal.signal(signum, stop)
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        status = process.wait()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        _signal_group(process.pid, signal.SIGKILL)  # connections outliving the server
+    return 0 if stopped else status
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
