@@ -31,6 +31,11 @@ class Deadline:
     def passed(self) -> bool:
         return time.monotonic() >= self.end
 
+    @property
+    def remaining(self) -> float:
+        """Seconds left (0 once passed)."""
+        return max(self.end - time.monotonic(), 0.0)
+
 
 class TimedReader:
     """An index reader whose lists of words raise TooSlow once ``deadline`` has passed

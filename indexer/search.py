@@ -253,6 +253,7 @@ class Archive:
         found = _Found(view, query, _sentences(parsed.notice, notice))
         if query is not wq.NullQuery:
             found.ranking = view.rank(query, request, deadline)
+            found.notice = _sentences(found.notice, found.ranking.notice)
         return found
 
     def search(self, request: SearchRequest) -> ResultPage:

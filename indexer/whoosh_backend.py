@@ -40,6 +40,8 @@ class Ranking:
     ranked as far as a page needs, each one kept only if it is the first of its
     cluster."""
 
+    notice = ""  # what the backend says of the search (nothing: it reads one index)
+
     def __init__(self, searcher, query, request: SearchRequest, deadline: Deadline):
         self.searcher, self.query = searcher, query
         self.request, self.deadline = request, deadline

@@ -1,0 +1,212 @@
+"""The read side of the sharded backend: a view of the archive's shards, searched as one
+Xapian database, that :class:`indexer.search.Archive` asks for rankings, stored fields,
+spellings and related stories, as it asks the Whoosh index's.
+
+Everything that reads the shards runs through :meth:`ShardSet.run`, which runs it again
+without a shard that fails; the shards left out are named in a notice. Xapian matches,
+counts facets (value-count match spies), collapses near-duplicates (the cluster's value
+slot) and sorts by date (value slots); a result's reference is its stored fields,
+fetched with the match, since document numbers change when a shard is left out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import xapian
+from whoosh import query as wq
+
+from .. import spelling, suggest
+from ..deadline import Deadline
+from ..query import bound_expansions
+from ..request import SearchRequest
+from ..schema import FILTERS
+from ..settings import Settings
+from . import layout, related
+from .connect import ShardSet
+from .translate import to_xapian, weighting
+from .words import Words
+
+
+def _filtered(query, request: SearchRequest):
+    """``query`` restricted to the filters of ``request``: values of one facet ORed,
+    facets ANDed."""
+    by_facet: dict[str, list] = {}
+    for name, value in request.filters:
+        by_facet.setdefault(name, []).append(wq.Term(FILTERS[name], value))
+    if not by_facet:
+        return query
+    return wq.Require(query, wq.And([wq.Or(terms) for terms in by_facet.values()]))
+
+
+def missing_notice(missing: dict[str, str]) -> str:
+    """What a search answered without some shards says of them."""
+    if not missing:
+        return ""
+    shards = "; ".join(f"{name} ({why})" for name, why in missing.items())
+    return (f"Partial results: {len(missing)} archive shard{'s' if len(missing) > 1 else ''}"
+            f" did not answer: {shards}.")
+
+
+def _values(spy: xapian.ValueCountMatchSpy) -> dict[str, int]:
+    return {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
+
+
+class Ranking:
+    """The results of one search over the shards, each cluster of near-duplicates once
+    (unless the search is within one cluster), counted and faceted at once; the page
+    ``request`` asks for is fetched with them, other ranges when asked."""
+
+    def __init__(self, shards: ShardSet, query, request: SearchRequest, deadline: Deadline):
+        self.shards, self.query, self.request = shards, _filtered(query, request), request
+        self.deadline = deadline
+        self.within_cluster = bool(request.filter_values("cluster"))
+        start = (request.page - 1) * request.size
+        self._range = (start, start + request.size)
+        (self.total, self.articles, self._counts, self._copies, self._items,
+         self.complete), missing = shards.run(
+            lambda db: self._match(db, *self._range, spies=True))
+        self.notice = missing_notice(missing)
+
+    def _match(self, db: xapian.Database, start: int, stop: int | None, spies: bool):
+        """(results, articles, facet counts, copies by cluster, [(score, stored fields,
+        copies)] from start to stop, complete) of the search over ``db``. Xapian's
+        counts of collapsed matches are estimates, so the results are counted exactly
+        by a spy on the cluster slot, which gives each cluster's copies too."""
+        enquire = xapian.Enquire(db)
+        enquire.set_query(to_xapian(self.query, db))
+        enquire.set_weighting_scheme(weighting())
+        enquire.set_docid_order(xapian.Enquire.ASCENDING)
+        if not self.within_cluster:
+            enquire.set_collapse_key(layout.SLOT_CLUSTER)
+        if self.request.sort != "relevance":
+            keys = xapian.MultiValueKeyMaker()
+            keys.add_value(layout.SLOT_DATED, True)  # dated ("1") first
+            keys.add_value(layout.SLOT_PUBLISHED, self.request.sort == "newest")
+            enquire.set_sort_by_key(keys, False)
+        counters = {column: xapian.ValueCountMatchSpy(slot)
+                    for column, slot in layout.FACET_SLOTS.items()} if spies else {}
+        clusters = xapian.ValueCountMatchSpy(layout.SLOT_CLUSTER)
+        for spy in [*counters.values(), clusters] if spies else ():
+            enquire.add_matchspy(spy)
+        limit = self.deadline.remaining
+        began = time.monotonic()
+        enquire.set_time_limit(max(limit, 0.001))
+        everything = db.get_doccount()
+        mset = enquire.get_mset(start, everything if stop is None else stop - start,
+                                everything)
+        complete = time.monotonic() - began < limit
+        counts = {column: _values(spy) for column, spy in counters.items()}
+        copies = _values(clusters) if spies else self._copies
+        items = [(None if self.request.sort != "relevance" else round(item.weight, 4),
+                  stored, 1 if self.within_cluster else copies.get(stored["cluster"] or
+                                                                   stored["id"], 1))
+                 for item in mset for stored in [layout.stored(item.document)]]
+        results = (clusters.get_total() if self.within_cluster else len(copies))
+        return results, clusters.get_total(), counts, copies, items, complete
+
+    def items(self, start: int = 0, stop: int | None = None):
+        """(score rounded, stored fields, copies) of the results from start to stop."""
+        if (start, stop) == self._range:
+            yield from self._items
+            return
+        (*_, items, complete), _ = self.shards.run(
+            lambda db: self._match(db, start, stop, spies=False))
+        self.complete &= complete
+        yield from items
+
+    def facet_counts(self, column: str) -> dict[str, int]:
+        """How many matching articles have each value of the facet ``column``."""
+        return self._counts[column]
+
+    def other_sources(self, stored: dict) -> list[str]:
+        """The sources, other than its own, of the articles in the cluster of the
+        article whose stored fields are ``stored``."""
+        cluster = stored.get("cluster")
+        if not cluster:
+            return []
+
+        def sources(db):
+            enquire = xapian.Enquire(db)
+            enquire.set_query(xapian.Query(layout.term("cluster", cluster)))
+            spy = xapian.ValueCountMatchSpy(layout.FACET_SLOTS["source_facet"])
+            enquire.add_matchspy(spy)
+            enquire.get_mset(0, 0, db.get_doccount())
+            return {item.term.decode("utf-8") for item in spy.values()}
+
+        found, _ = self.shards.run(sources)
+        return sorted(found - {stored.get("source", ""), ""})
+
+
+class View:
+    """The archive's shards as they are now, for one thread."""
+
+    def __init__(self, shards: ShardSet):
+        self.shards = shards
+        self.version = shards.version()
+
+    def _run(self, function):
+        return self.shards.run(function)[0]
+
+    def doc_count(self) -> int:
+        return self._run(lambda db: db.get_doccount())
+
+    def expand(self, query, deadline: Deadline):
+        """``query`` with its patterns bound to the words they stand for, and a notice."""
+        return self._run(lambda db: bound_expansions(query, Words(db), deadline))
+
+    def rank(self, query, request: SearchRequest, deadline: Deadline) -> Ranking:
+        return Ranking(self.shards, query, request, deadline)
+
+    def count(self, query, request: SearchRequest, deadline: Deadline) -> int:
+        """How many articles match ``query`` and the filters of ``request``."""
+        def count(db):
+            enquire = xapian.Enquire(db)
+            enquire.set_query(to_xapian(_filtered(query, request), db))
+            enquire.set_weighting_scheme(xapian.BoolWeight())
+            return enquire.get_mset(0, 0, db.get_doccount()).get_matches_estimated()
+        return self._run(count)
+
+    @staticmethod
+    def stored(stored: dict) -> dict:
+        return stored
+
+    def document(self, doc_id: str) -> dict | None:
+        def find(db):
+            for posting in db.postlist(layout.term("id", doc_id)):
+                return layout.stored(db.get_document(posting.docid))
+            return None
+        return self._run(find)
+
+    def corrections(self, text: str, known: int):
+        return self._run(lambda db: spelling.corrections(Words(db), text, known=known))
+
+    def spelling(self, text: str) -> str | None:
+        return self._run(lambda db: spelling.suggest(Words(db), text))
+
+    def suggest(self, text: str):
+        return self._run(lambda db: suggest.suggest(Words(db), text))
+
+    def related(self, title, body, published, before, exclude, limit):
+        return self._run(lambda db: related.find(db, title, body, published, before,
+                                                 exclude, limit))
+
+
+class ShardedIndex:
+    """The archive in the shards of ``index_dir`` or of ``settings``, each thread
+    reading them through its own connections."""
+
+    def __init__(self, index_dir: Path, settings: Settings):
+        self.index_dir, self.settings = index_dir, settings
+        self._local = threading.local()
+
+    def view(self) -> View:
+        shards = getattr(self._local, "shards", None)
+        if shards is None:
+            shards = self._local.shards = ShardSet(self.index_dir, self.settings)
+        return View(shards)
+
+    def warm(self) -> None:
+        """Nothing to read ahead: the shards' servers keep what they read."""
