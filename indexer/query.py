@@ -224,7 +224,10 @@ def bound_expansions(query: wq.Query, reader,
     ``query`` stands for. A pattern that stands for more than MAX_EXPANSIONS words in a
     field (slow and meaningless), or whose look-up is unfinished at ``deadline``, is
     dropped from the query, in every field, and the notice says so; the others are
-    replaced by the words they stand for (an :class:`Expanded`)."""
+    replaced by the words they stand for (an :class:`Expanded`). ``reader`` lists the
+    words of the fields: a Whoosh index reader, or the :class:`~indexer.shards.words.Words`
+    of a Xapian database (its shards' words together, so that every shard searches the
+    same words)."""
     timed = TimedReader(reader, deadline) if deadline else reader
     words, too_many, too_slow = {}, set(), set()
     for q in query.leaves():
