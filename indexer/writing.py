@@ -63,12 +63,12 @@ class Summary:
     shards: list[int] | None = None  # articles in each shard, for an index in shards
 
     def __str__(self) -> str:
-        per_shard = "" if self.shards is None else "; per shard: " + ", ".join(
-            f"{n} {count}" for n, count in enumerate(self.shards))
+        per_shard = "" if self.shards is None else " ({})".format(", ".join(
+            f"shard {n}: {count}" for n, count in enumerate(self.shards)))
         return (f"added {self.added}, updated {self.updated}, deleted {self.deleted}, "
                 f"unchanged {self.unchanged}, skipped {len(self.skipped)}; "
-                f"{self.total} articles in the index, {self.clusters} groups of "
-                f"near-duplicates{per_shard}")
+                f"{self.total} articles in the index{per_shard}, {self.clusters} groups of "
+                "near-duplicates")
 
 
 def signature(article: Article) -> np.ndarray | None:
