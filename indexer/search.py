@@ -186,7 +186,8 @@ class Archive:
                  settings: Settings | None = None):
         self.index_dir = Path(index_dir)
         self.search_seconds, self.export_seconds = search_seconds, export_seconds
-        self.backend = open_backend(self.index_dir, settings or environment())
+        self.settings = settings or environment()
+        self.backend = open_backend(self.index_dir, self.settings)
         self._pages = segments.Kept(pages_kept)
 
     def view(self):

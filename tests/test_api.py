@@ -19,8 +19,8 @@ from conftest import SAMPLE_ID
 
 
 @pytest.fixture(scope="module")
-def client(index_dir):
-    return create_app(index_dir).test_client()
+def client(archive):
+    return create_app(archive.index_dir, archive.settings).test_client()
 
 
 def conforms(instance, schema_name: str) -> None:

@@ -45,10 +45,10 @@ def whoosh_collected(archive, request: SearchRequest):
 @pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
 @pytest.mark.parametrize("filters", FILTERS, ids=["no filter", "source", "months+source"])
 @pytest.mark.parametrize("q", QUERIES)
-def test_a_page_counts_and_orders_matches_as_whoosh_does(archive, q, filters, sort):
+def test_a_page_counts_and_orders_matches_as_whoosh_does(whoosh_archive, q, filters, sort):
     request = SearchRequest(q=q, filters=filters, sort=sort, size=10, page=2)
-    page = archive.search(request)
-    results = whoosh_collected(archive, request)
+    page = whoosh_archive.search(request)
+    results = whoosh_collected(whoosh_archive, request)
     clusters = [results.fields(n)["cluster"] for n in range(len(results))]
     first = list(dict.fromkeys(clusters))  # each cluster where it first ranks
     expected_ids = [results.fields(clusters.index(c))["id"] for c in first[10:20]]

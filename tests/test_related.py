@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ from indexer.writing import index_paths
 from webapp import create_app
 from webapp.openapi import spec
 
-from conftest import reuters_records, search
+from conftest import environment, reuters_records, search
 
 DREDGING = ("The harbour authority said dredging of the main channel would remove silt "
             "that has narrowed the shipping lane. The council approved the dredging plan "
@@ -59,17 +60,22 @@ STORIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory) -> Archive:
+@pytest.fixture(scope="module", params=["whoosh", "xapian"])
+def archive(tmp_path_factory, request) -> Archive:
+    """STORIES indexed on each backend in turn (the sharded one in local shards)."""
     root = tmp_path_factory.mktemp("related")
     write_jsonl(root / "stories.jsonl", STORIES)
-    summary = index_paths([root], root / "index")
-    assert summary.clusters == 1
-    return Archive(root / "index")
+    with environment(MORGUE_BACKEND=request.param):
+        summary = index_paths([root], root / "index")
+        assert summary.clusters == 1
+        return Archive(root / "index")
+
+
+COPIES = {"w1": "p2", "w2": "p2"}  # wire copies, listed as p2 (whichever stands for them)
 
 
 def ids(found) -> list[str]:
-    return [story.id for story in found.stories]
+    return [COPIES.get(story.id, story.id) for story in found.stories]
 
 
 def test_past_stories_only_by_default_up_to_the_second_before(archive):
@@ -80,7 +86,7 @@ def test_past_stories_only_by_default_up_to_the_second_before(archive):
 
 
 def test_wire_copies_are_listed_once_as_versions_of_one_story(archive):
-    [wire] = [s for s in archive.related("p3").stories if s.id == "p2"]
+    [wire] = [s for s in archive.related("p3").stories if COPIES.get(s.id, s.id) == "p2"]
     assert wire.copies == 3
 
 
@@ -98,7 +104,8 @@ def test_each_story_says_what_it_shares(archive):
 
 
 def test_near_duplicates_of_the_article_itself_are_not_related_stories(archive):
-    assert not {"w1", "w2"} & set(ids(archive.related("p2", include_later=True)))
+    listed = {story.id for story in archive.related("p2", include_later=True).stories}
+    assert listed and not {"p2", "w1", "w2"} & listed
 
 
 def test_a_draft_finds_related_coverage_and_a_date_keeps_it_in_the_past(archive):
@@ -148,7 +155,7 @@ def test_clusters_keep_different_stories_apart():
 
 
 def test_related_api_shapes_and_errors(archive):
-    client = create_app(archive.index_dir).test_client()
+    client = create_app(archive.index_dir, archive.settings).test_client()
     data = client.get("/api/articles/p3/related?limit=2").get_json()
     assert set(data) == {"stories", "before", "terms"} and len(data["stories"]) == 2
     jsonschema.validate(data, {"$ref": "#/components/schemas/RelatedList",
@@ -175,11 +182,11 @@ def test_related_api_shapes_and_errors(archive):
 def test_article_page_lists_related_stories_with_a_switch_for_later_ones(archive):
     from bs4 import BeautifulSoup
 
-    client = create_app(archive.index_dir).test_client()
+    client = create_app(archive.index_dir, archive.settings).test_client()
     soup = BeautifulSoup(client.get("/articles/p3").get_data(as_text=True), "html.parser")
     section = soup.select_one("section.related")
-    links = [a["href"] for a in section.select(".related-list a")]
-    assert set(links) == {"/articles/p1", "/articles/p2", "/articles/p4"}
+    links = [a["href"].removeprefix("/articles/") for a in section.select(".related-list a")]
+    assert {COPIES.get(link, link) for link in links} == {"p1", "p2", "p4"}
     switch = section.find("a", string="include later stories")["href"]
     later = BeautifulSoup(client.get(switch).get_data(as_text=True), "html.parser")
     assert "/articles/p6" in [a["href"] for a in later.select(".related-list a")]
@@ -193,7 +200,8 @@ def test_command_line_related(archive, tmp_path):
     def morgue(*args):
         return subprocess.run([sys.executable, "-m", "indexer.cli", "related", *args,
                                "--index", str(archive.index_dir)],
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, MORGUE_BACKEND=archive.settings.backend))
 
     run = morgue("p3")
     assert run.returncode == 0 and "Published before 2014-03-01" in run.stdout

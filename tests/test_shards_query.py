@@ -51,8 +51,8 @@ TYPED = ["Cocoa bah", "pri", "oil pri", "cocoa ", "ja", "interest ra", "u.s. tr"
 
 
 @pytest.fixture(scope="module")
-def searcher(archive):
-    return archive.view().searcher
+def searcher(whoosh_archive):
+    return whoosh_archive.view().searcher
 
 
 def _shards(searcher, directory, count: int) -> list[str]:

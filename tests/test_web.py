@@ -18,8 +18,8 @@ HOSTILE_TITLE = "<script>alert('title')</script><img src=x onerror=alert(1)>Host
 
 
 @pytest.fixture(scope="module")
-def client(index_dir):
-    return create_app(index_dir).test_client()
+def client(archive):
+    return create_app(archive.index_dir, archive.settings).test_client()
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, jsonify, make_response, render_template, request
 
 from indexer.search import Archive
+from indexer.settings import Settings
 from indexer.store import IndexMissing, default_index_dir
 
 from . import views
@@ -23,12 +24,13 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(index_dir=None) -> Flask:
-    """The Flask app serving the index in ``index_dir`` (default: as ``morgue`` finds it)."""
+def create_app(index_dir=None, settings: Settings | None = None) -> Flask:
+    """The Flask app serving the index in ``index_dir`` (default: as ``morgue`` finds it)
+    on the backend of ``settings`` (default: the environment's)."""
     app = Flask(__name__)
     app.config["INDEX_DIR"] = Path(index_dir or default_index_dir())
     app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # a draft is far smaller
-    app.extensions["archive"] = Archive(app.config["INDEX_DIR"])
+    app.extensions["archive"] = Archive(app.config["INDEX_DIR"], settings=settings)
     app.url_map.merge_slashes = False  # article ids may be URLs, with "//" in them
     app.register_blueprint(views.bp)
     app.jinja_env.filters["date"] = views.format_date

@@ -32,12 +32,15 @@ TEXT_FIELDS = [name for name, kind in SCHEMA.items() if isinstance(kind, Article
 BOOLEAN_FIELDS = ["id", "url", "path", "cluster", *FACETS.values()]
 
 # Value slots. SLOT_DATE holds the date as printed ("%Y%m%d%H%M%S%f", what ``date:``
-# ranges compare), SLOT_PUBLISHED the instant (sortable_serialise of the UTC
-# timestamp) after SLOT_DATED ("1" when dated) to put undated articles last, and
-# SLOT_CLUSTER the near-duplicate cluster results are collapsed on.
-SLOT_DATE, SLOT_PUBLISHED, SLOT_DATED, SLOT_CLUSTER = range(4)
-FACET_SLOTS = {column: 4 + n for n, column in enumerate(FACETS.values())}
+# ranges compare), SLOT_DATED "1" when there is one, SLOT_PUBLISHED the instant
+# (sortable_serialise of the UTC timestamp; nothing when undated, so that undated
+# articles come last newest first) and SLOT_OLDEST the same but UNDATED for undated
+# articles (last oldest first): remote shards sort on one slot, not on a key maker.
+# SLOT_CLUSTER holds the near-duplicate cluster results are collapsed on.
+SLOT_DATE, SLOT_PUBLISHED, SLOT_DATED, SLOT_CLUSTER, SLOT_OLDEST = range(5)
+FACET_SLOTS = {column: 5 + n for n, column in enumerate(FACETS.values())}
 DATE_FORMAT = "%Y%m%d%H%M%S%f"
+UNDATED = b"\xff" * 10  # after every sortable_serialise value (at most 9 bytes)
 
 MAX_TERM_BYTES = 240  # Xapian's limit is 245 bytes; longer terms are hashed to fit
 
@@ -85,10 +88,12 @@ def document(article: Article, cluster: str) -> xapian.Document:
     published = article.published
     facets = dict(source_facet=article.source, section_facet=article.section,
                   byline_facet=article.byline, language_facet=article.language)
+    doc.add_value(SLOT_OLDEST, UNDATED)
     if published:
+        instant = xapian.sortable_serialise(published.astimezone(timezone.utc).timestamp())
         doc.add_value(SLOT_DATE, published.replace(tzinfo=None).strftime(DATE_FORMAT))
-        doc.add_value(SLOT_PUBLISHED, xapian.sortable_serialise(
-            published.astimezone(timezone.utc).timestamp()))
+        doc.add_value(SLOT_PUBLISHED, instant)
+        doc.add_value(SLOT_OLDEST, instant)
         doc.add_value(SLOT_DATED, "1")
         facets.update(year=f"{published.year:04d}", month=f"{published:%Y-%m}")
     for column, value in dict(id=article.id, url=article.url, path=article.path,

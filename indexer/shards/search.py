@@ -26,7 +26,7 @@ from ..schema import FILTERS
 from ..settings import Settings
 from . import layout, related
 from .connect import ShardSet
-from .translate import to_xapian, weighting
+from .translate import Searcher, to_xapian, weighting
 from .words import Words
 
 
@@ -81,11 +81,10 @@ class Ranking:
         enquire.set_docid_order(xapian.Enquire.ASCENDING)
         if not self.within_cluster:
             enquire.set_collapse_key(layout.SLOT_CLUSTER)
-        if self.request.sort != "relevance":
-            keys = xapian.MultiValueKeyMaker()
-            keys.add_value(layout.SLOT_DATED, True)  # dated ("1") first
-            keys.add_value(layout.SLOT_PUBLISHED, self.request.sort == "newest")
-            enquire.set_sort_by_key(keys, False)
+        if self.request.sort == "newest":
+            enquire.set_sort_by_value(layout.SLOT_PUBLISHED, True)
+        elif self.request.sort == "oldest":
+            enquire.set_sort_by_value(layout.SLOT_OLDEST, False)
         counters = {column: xapian.ValueCountMatchSpy(slot)
                     for column, slot in layout.FACET_SLOTS.items()} if spies else {}
         clusters = xapian.ValueCountMatchSpy(layout.SLOT_CLUSTER)
@@ -95,8 +94,8 @@ class Ranking:
         began = time.monotonic()
         enquire.set_time_limit(max(limit, 0.001))
         everything = db.get_doccount()
-        mset = enquire.get_mset(start, everything if stop is None else stop - start,
-                                everything)
+        size = everything if stop is None else min(stop - start, everything)
+        mset = enquire.get_mset(min(start, everything), size, everything)
         complete = time.monotonic() - began < limit
         counts = {column: _values(spy) for column, spy in counters.items()}
         copies = _values(clusters) if spies else self._copies
@@ -187,7 +186,7 @@ class View:
         return self._run(lambda db: spelling.suggest(Words(db), text))
 
     def suggest(self, text: str):
-        return self._run(lambda db: suggest.suggest(Words(db), text))
+        return self._run(lambda db: suggest.suggest(Searcher(db), text))
 
     def related(self, title, body, published, before, exclude, limit):
         return self._run(lambda db: related.find(db, title, body, published, before,
