@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import xapian
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from whoosh.reading import IndexReader
 
 from ..schema import SCHEMA
@@ -87,12 +87,12 @@ class Words:
         return self.db.get_collection_freq(layout.term(fieldname, text))
 
     def terms_within(self, fieldname: str, text: str, maxdist: int, prefix: int = 0):
-        """The words of ``fieldname`` within ``maxdist`` edits of ``text`` (Levenshtein,
-        as a Whoosh segment's automaton counts them) that begin as its first ``prefix``
-        letters do."""
+        """The words of ``fieldname`` within ``maxdist`` edits of ``text`` (a swap of
+        neighbours counting as one, as Whoosh counts them in an index of several
+        segments) that begin as its first ``prefix`` letters do."""
         for word in self.expand_prefix(fieldname, text[:prefix]):
             word = word.decode("utf-8")
-            if Levenshtein.distance(text, word, score_cutoff=maxdist) <= maxdist:
+            if OSA.distance(text, word, score_cutoff=maxdist) <= maxdist:
                 yield word
 
     # Whoosh's own list methods, reading through terms_from above.
