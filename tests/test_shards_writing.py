@@ -66,7 +66,10 @@ def test_incremental_runs_add_update_delete_and_leave_the_rest(xapian_backend, a
                                                                 tmp_path):
     index = tmp_path / "index"
     assert counts(index_paths([archive_dir], index)) == (4, 0, 0, 0, 0, 4)
+    revisions = [xapian.Database(str(path)).get_revision() for path in local_shards(index)]
     assert counts(index_paths([archive_dir], index)) == (0, 0, 0, 4, 0, 4)
+    assert [xapian.Database(str(path)).get_revision()
+            for path in local_shards(index)] == revisions  # nothing new to read
 
     (archive_dir / "harbour.txt").write_text(story("Harbour reopens", "Ferries sailed again."))
     (archive_dir / "fire.txt").write_text(story("Warehouse fire", "A fire destroyed a warehouse."))

@@ -209,7 +209,8 @@ class _Shard:
         def commit(db):
             for key, value in ((META_SHARD, self.number), (META_SHARDS, self.count),
                                (META_SCHEMA, SCHEMA_VERSION)):
-                db.set_metadata(key, str(value))
+                if db.get_metadata(key).decode() != str(value):  # else no new revision
+                    db.set_metadata(key, str(value))
             db.commit_transaction()
             return db.get_doccount()
         return self.call(commit, replay=True)
