@@ -15,6 +15,7 @@ from . import export
 from .request import SORTS, SearchRequest
 from .related import TextError
 from .search import MAX_RELATED, Archive
+from .settings import BackendError
 from .store import IndexBusy, IndexMissing, default_index_dir, open_live
 from .writing import index_paths
 
@@ -26,7 +27,17 @@ index_option = click.option(
     help="Index directory.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands, each saying in one line why the backend cannot answer."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BackendError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """morgue: full-text search for a news archive."""
 

@@ -17,7 +17,11 @@ SHARD_COUNT = 2
 SHARD_TIMEOUT = 1.0
 
 
-class SettingsError(ValueError):
+class BackendError(RuntimeError):
+    """The backend cannot answer (its one-line message says why)."""
+
+
+class SettingsError(BackendError, ValueError):
     """A setting in the environment has no meaning (the message says which)."""
 
 

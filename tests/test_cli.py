@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
 from conftest import SAMPLE_ID, ROOT
+from shardservers import free_port
 
 
-def morgue(*args, cwd=None) -> subprocess.CompletedProcess:
+def morgue(*args, cwd=None, **environment) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "indexer.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+                          capture_output=True, text=True, cwd=cwd, timeout=120,
+                          env=dict(os.environ, **environment))
 
 
 def test_index_prints_one_summary_line_and_lists_skips_when_verbose(tmp_path):
@@ -100,3 +103,16 @@ def test_search_by_language_from_the_command_line(tmp_path):
     run = morgue("search", "harbour", "--language", "fr", "--format", "json",
                  "--index", tmp_path / ".index")
     assert [hit["id"] for hit in json.loads(run.stdout)["hits"]] == ["b"]
+
+
+def test_a_backend_that_cannot_answer_is_one_line_on_the_command_line(index_dir):
+    unknown = morgue("search", "oil", "--index", index_dir, MORGUE_BACKEND="elastic")
+    assert unknown.returncode == 1
+    assert unknown.stderr == ("Error: MORGUE_BACKEND: 'elastic' is not one of whoosh, "
+                              "xapian\n")
+    port = free_port()  # nothing listens there
+    down = morgue("search", "oil", "--index", index_dir, MORGUE_BACKEND="xapian",
+                  MORGUE_SHARDS=f"127.0.0.1:{port}")
+    assert down.returncode == 1
+    assert down.stderr == (f"Error: no archive shard answered (127.0.0.1:{port} "
+                           "connection refused)\n")

@@ -9,10 +9,12 @@ from bs4 import BeautifulSoup
 from flask import url_for
 
 from bench.corpora import write_jsonl
+from indexer.settings import Settings
 from indexer.writing import index_paths
 from webapp import create_app
 
 from conftest import SAMPLE_ID
+from shardservers import free_port
 
 HOSTILE_TITLE = "<script>alert('title')</script><img src=x onerror=alert(1)>Hostile headline"
 
@@ -360,3 +362,12 @@ def test_search_links_are_the_addresses_url_for_makes(index_dir):
         for link in links:
             args = parse_qs(urlsplit(link).query, keep_blank_values=True)
             assert link == url_for("morgue.search_page", **args)
+
+
+def test_a_backend_that_cannot_answer_is_a_503_page_naming_no_server(index_dir):
+    port = free_port()  # nothing listens there
+    app = create_app(index_dir, Settings("xapian", (("127.0.0.1", port),)))
+    response = app.test_client().get("/?q=oil")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    page = response.get_data(as_text=True)
+    assert "Archive unavailable" in page and str(port) not in page

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, jsonify, make_response, render_template, request
 
 from indexer.search import Archive
-from indexer.settings import Settings
+from indexer.settings import BackendError, Settings
 from indexer.store import IndexMissing, default_index_dir
 
 from . import views
@@ -74,6 +74,14 @@ def create_app(index_dir=None, settings: Settings | None = None) -> Flask:
                               "If it is being indexed, this page works as soon as that is "
                               "done: reload in a minute. Otherwise run `morgue index` on "
                               "the server, then reload.")
+        response.headers["Retry-After"] = "60"
+        return response
+
+    @app.errorhandler(BackendError)
+    def backend_error(error):
+        app.logger.warning("%s", error)  # named in the log, not on the page
+        response = error_page(503, "Archive unavailable", "The archive cannot be searched "
+                              "at the moment. Please try again in a minute.")
         response.headers["Retry-After"] = "60"
         return response
 

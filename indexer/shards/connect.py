@@ -26,7 +26,7 @@ from typing import Callable, TypeVar
 
 import xapian
 
-from ..settings import Settings
+from ..settings import BackendError, Settings
 from ..store import VERSION, IndexMissing, live_generation
 
 RETRY_AFTER = 30.0  # seconds a failed shard is left out before it is tried again
@@ -37,7 +37,7 @@ WRITE_TIMEOUT = 60.0  # seconds a writer waits for a remote shard (a commit can 
 T = TypeVar("T")
 
 
-class ShardsUnavailable(RuntimeError):
+class ShardsUnavailable(BackendError):
     """No shard could be read (or written): the message names each and why."""
 
 
@@ -203,7 +203,8 @@ class ShardSet:
             openers = {f"shard-{k}": self._local(generation / f"shard-{k}")
                        for k in range(shard_count(generation))}
         self.close()
-        self._down.clear()
+        if generation != self._generation:
+            self._down.clear()
         self._listed, self._generation, self._openers = True, generation, openers
 
     def _remote(self, host: str, port: int) -> Callable[[], xapian.Database]:
