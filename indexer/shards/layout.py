@@ -24,7 +24,7 @@ from ..schema import FACETS, SCHEMA, ArticleText
 PREFIXES = {
     "title": "XT", "body": "XB", "title_exact": "XTE", "body_exact": "XBE",
     "byline": "XA", "section": "XS", "source": "XO", "tags": "K",
-    "id": "Q", "url": "U:", "path": "XP:", "cluster": "XC:",
+    "id": "Q", "url": "U:", "path": "XP:", "cluster": "XC:", "copy": "XD",
     "source_facet": "XFO:", "section_facet": "XFS:", "byline_facet": "XFA:",
     "language_facet": "XFL:", "year": "XFY:", "month": "XFM:",
 }
@@ -104,6 +104,8 @@ def document(article: Article, cluster: str) -> xapian.Document:
         if value:
             doc.add_value(FACET_SLOTS[column], value)
     doc.add_value(SLOT_CLUSTER, cluster or article.id)
+    if cluster and cluster != article.id:  # a near-duplicate of an earlier article
+        doc.add_boolean_term(PREFIXES["copy"])
     doc.set_data(json.dumps(stored_fields(article, cluster), ensure_ascii=False))
     return doc
 

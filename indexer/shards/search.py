@@ -5,7 +5,9 @@ spellings and related stories, as it asks the Whoosh index's.
 Everything that reads the shards runs through :meth:`ShardSet.run`, which runs it again
 without a shard that fails; the shards left out are named in a notice. Xapian matches,
 counts facets (value-count match spies), collapses near-duplicates (the cluster's value
-slot) and sorts by date (value slots); a result's reference is its stored fields,
+slot) and sorts by date (value slots); clusters are counted exactly from the copies
+among the matches (:meth:`Ranking._clusters`), so that the count costs what the
+near-duplicates cost, not the matches. A result's reference is its stored fields,
 fetched with the match, since document numbers change when a shard is left out.
 """
 
@@ -54,6 +56,17 @@ def _values(spy: xapian.ValueCountMatchSpy) -> dict[str, int]:
     return {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
 
 
+def _spied(db: xapian.Database, query: xapian.Query) -> dict[str, int]:
+    """How many articles matching ``query`` each cluster has."""
+    enquire = xapian.Enquire(db)
+    enquire.set_query(query)
+    enquire.set_weighting_scheme(xapian.BoolWeight())
+    spy = xapian.ValueCountMatchSpy(layout.SLOT_CLUSTER)
+    enquire.add_matchspy(spy)
+    enquire.get_mset(0, 0, db.get_doccount())
+    return _values(spy)
+
+
 class Ranking:
     """The results of one search over the shards, each cluster of near-duplicates once
     (unless the search is within one cluster), counted and faceted at once; the page
@@ -71,12 +84,12 @@ class Ranking:
         self.notice = missing_notice(missing)
 
     def _match(self, db: xapian.Database, start: int, stop: int | None, spies: bool):
-        """(results, articles, facet counts, copies by cluster, [(score, stored fields,
-        copies)] from start to stop, complete) of the search over ``db``. Xapian's
-        counts of collapsed matches are estimates, so the results are counted exactly
-        by a spy on the cluster slot, which gives each cluster's copies too."""
+        """(results, articles, facet counts, copies, [(score, stored fields, copies)] from
+        start to stop, complete) of the search over ``db``; ``copies`` is what
+        :meth:`_clusters` gives (kept for other ranges of results)."""
+        query = to_xapian(self.query, db)
         enquire = xapian.Enquire(db)
-        enquire.set_query(to_xapian(self.query, db))
+        enquire.set_query(query)
         enquire.set_weighting_scheme(weighting())
         enquire.set_docid_order(xapian.Enquire.ASCENDING)
         if not self.within_cluster:
@@ -87,8 +100,7 @@ class Ranking:
             enquire.set_sort_by_value(layout.SLOT_OLDEST, False)
         counters = {column: xapian.ValueCountMatchSpy(slot)
                     for column, slot in layout.FACET_SLOTS.items()} if spies else {}
-        clusters = xapian.ValueCountMatchSpy(layout.SLOT_CLUSTER)
-        for spy in [*counters.values(), clusters] if spies else ():
+        for spy in counters.values():
             enquire.add_matchspy(spy)
         limit = self.deadline.remaining
         began = time.monotonic()
@@ -98,13 +110,36 @@ class Ranking:
         mset = enquire.get_mset(min(start, everything), size, everything)
         complete = time.monotonic() - began < limit
         counts = {column: _values(spy) for column, spy in counters.items()}
-        copies = _values(clusters) if spies else self._copies
+        articles = counters["source_facet"].get_total() if spies else self.articles
+        copies, results = (self._clusters(db, query, articles) if spies else
+                           (self._copies, self.total))
         items = [(None if self.request.sort != "relevance" else round(item.weight, 4),
-                  stored, 1 if self.within_cluster else copies.get(stored["cluster"] or
-                                                                   stored["id"], 1))
+                  stored, copies(stored))
                  for item in mset for stored in [layout.stored(item.document)]]
-        results = (clusters.get_total() if self.within_cluster else len(copies))
-        return results, clusters.get_total(), counts, copies, items, complete
+        return results, articles, counts, copies, items, complete
+
+    def _clusters(self, db: xapian.Database, query: xapian.Query, articles: int):
+        """(copies, results): a function giving how many of the ``articles`` matching
+        ``query`` are in the cluster of an article (its stored fields), and how many
+        clusters they make. Xapian's counts of collapsed matches are estimates, so the
+        copies (articles marked as near-duplicates of an earlier one) are counted by
+        cluster, and so are the clusters' first articles among the matches; the rest
+        of the matches are clusters of one article each."""
+        if self.within_cluster:
+            return (lambda stored: 1), articles
+        copy = xapian.Query(layout.PREFIXES["copy"])
+        matched = _spied(db, xapian.Query(xapian.Query.OP_FILTER, query, copy))
+        firsts = set(_spied(db, xapian.Query(
+            xapian.Query.OP_FILTER, xapian.Query(xapian.Query.OP_AND_NOT, query, copy),
+            xapian.Query(xapian.Query.OP_OR, [layout.term("id", cluster)
+                                              for cluster in matched])))) if matched else set()
+
+        def copies(stored: dict) -> int:
+            cluster = stored["cluster"] or stored["id"]
+            return matched.get(cluster, 0) + (cluster in firsts or cluster not in matched)
+
+        singles = articles - sum(matched.values())
+        return copies, singles + len(matched.keys() - firsts)
 
     def items(self, start: int = 0, stop: int | None = None):
         """(score rounded, stored fields, copies) of the results from start to stop."""

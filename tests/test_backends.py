@@ -1,0 +1,38 @@
+"""The same search on both backends: the same counts of results and of articles, the
+same facets, and each result standing for the same number of near-duplicates; only the
+order of results by relevance differs (README says why)."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.request import SearchRequest
+
+QUERIES = ["oil", "oil prices", '"oil prices"', "oil OR gold", "oil -prices", "NOT oil",
+           "pri*", "gold~", "title:oil", "date:1987-03", "said", "tag:acq", "*",
+           "zzzzqqq", "oli prises", "cocoa", "u.s. trade"]
+FILTERS = [(), (("month", "1987-03"), ("source", "Reuters"))]
+
+
+def counted(page) -> tuple:
+    return (page.total, page.articles, page.notice, page.suggestion,
+            {name: [(v.value, v.count) for v in values] for name, values in page.facets.items()})
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=["no filter", "month+source"])
+@pytest.mark.parametrize("q", QUERIES)
+def test_a_search_counts_alike_on_both_backends(whoosh_archive, sharded_archive, q, filters):
+    request = SearchRequest(q=q, filters=filters, size=50)
+    whoosh, sharded = whoosh_archive.search(request), sharded_archive.search(request)
+    assert counted(sharded) == counted(whoosh)
+    if whoosh.total <= request.size:  # every result is on the page: the same ones
+        assert ({(hit.cluster, hit.copies) for hit in sharded.hits}
+                == {(hit.cluster, hit.copies) for hit in whoosh.hits})
+
+
+def test_sorted_by_date_the_results_are_in_the_same_order(whoosh_archive, sharded_archive):
+    for sort in ("newest", "oldest"):
+        request = SearchRequest(q="oil", sort=sort, size=50)
+        dates = [[hit.published for hit in archive.search(request).hits]
+                 for archive in (whoosh_archive, sharded_archive)]
+        assert dates[0] == dates[1]
