@@ -26,8 +26,10 @@ def test_a_search_counts_alike_on_both_backends(whoosh_archive, sharded_archive,
     whoosh, sharded = whoosh_archive.search(request), sharded_archive.search(request)
     assert counted(sharded) == counted(whoosh)
     if whoosh.total <= request.size:  # every result is on the page: the same ones
-        assert ({(hit.cluster, hit.copies) for hit in sharded.hits}
-                == {(hit.cluster, hit.copies) for hit in whoosh.hits})
+        assert ({(hit.cluster, hit.copies, tuple(hit.also_published_by))
+                 for hit in sharded.hits}
+                == {(hit.cluster, hit.copies, tuple(hit.also_published_by))
+                    for hit in whoosh.hits})
 
 
 def test_sorted_by_date_the_results_are_in_the_same_order(whoosh_archive, sharded_archive):

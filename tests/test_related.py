@@ -132,17 +132,19 @@ def test_drafts_in_other_languages_or_without_words_answer_without_error(archive
     assert isinstance(found.stories, list)
 
 
-def test_a_wire_copy_added_later_joins_the_cluster_of_the_original(tmp_path):
+@pytest.mark.parametrize("backend", ["whoosh", "xapian"])
+def test_a_wire_copy_added_later_joins_the_cluster_of_the_original(tmp_path, backend):
     [original] = [r for r in reuters_records(400) if r["id"] == "reuters-5"]
     write_jsonl(tmp_path / "a.jsonl", [original])
-    index_paths([tmp_path], tmp_path / "index")
-    paragraphs = original["body"].split("\n\n")
-    copy = dict(original, id="copy", title="A new headline", source="Other Wire",
-                body="By A. Writer\n\nNEW YORK - " + "\n\n".join(paragraphs[:-1]))
-    write_jsonl(tmp_path / "b.jsonl", [copy])
-    summary = index_paths([tmp_path], tmp_path / "index")
-    assert summary.clusters == 1
-    hits = search(Archive(tmp_path / "index"), original["title"]).hits
+    with environment(MORGUE_BACKEND=backend):
+        index_paths([tmp_path], tmp_path / "index")
+        paragraphs = original["body"].split("\n\n")
+        copy = dict(original, id="copy", title="A new headline", source="Other Wire",
+                    body="By A. Writer\n\nNEW YORK - " + "\n\n".join(paragraphs[:-1]))
+        write_jsonl(tmp_path / "b.jsonl", [copy])
+        summary = index_paths([tmp_path], tmp_path / "index")
+        assert summary.clusters == 1
+        hits = search(Archive(tmp_path / "index"), original["title"]).hits
     assert hits[0].copies == 2 and hits[0].also_published_by == ["Other Wire"]
 
 

@@ -36,9 +36,13 @@ BOOLEAN_FIELDS = ["id", "url", "path", "cluster", *FACETS.values()]
 # (sortable_serialise of the UTC timestamp; nothing when undated, so that undated
 # articles come last newest first) and SLOT_OLDEST the same but UNDATED for undated
 # articles (last oldest first): remote shards sort on one slot, not on a key maker.
-# SLOT_CLUSTER holds the near-duplicate cluster results are collapsed on.
-SLOT_DATE, SLOT_PUBLISHED, SLOT_DATED, SLOT_CLUSTER, SLOT_OLDEST = range(5)
-FACET_SLOTS = {column: 5 + n for n, column in enumerate(FACETS.values())}
+# SLOT_CLUSTER holds the near-duplicate cluster results are collapsed on, and
+# SLOT_CLUSTER_SOURCE the cluster and the source (CLUSTER_SOURCE), counted to list the
+# other sources of a cluster.
+SLOT_DATE, SLOT_PUBLISHED, SLOT_DATED, SLOT_CLUSTER, SLOT_OLDEST, SLOT_CLUSTER_SOURCE = \
+    range(6)
+FACET_SLOTS = {column: 6 + n for n, column in enumerate(FACETS.values())}
+CLUSTER_SOURCE = "{cluster}\n{source}"
 DATE_FORMAT = "%Y%m%d%H%M%S%f"
 UNDATED = b"\xff" * 10  # after every sortable_serialise value (at most 9 bytes)
 
@@ -104,6 +108,8 @@ def document(article: Article, cluster: str) -> xapian.Document:
         if value:
             doc.add_value(FACET_SLOTS[column], value)
     doc.add_value(SLOT_CLUSTER, cluster or article.id)
+    doc.add_value(SLOT_CLUSTER_SOURCE, CLUSTER_SOURCE.format(cluster=cluster or article.id,
+                                                             source=article.source))
     if cluster and cluster != article.id:  # a near-duplicate of an earlier article
         doc.add_boolean_term(PREFIXES["copy"])
     doc.set_data(json.dumps(stored_fields(article, cluster), ensure_ascii=False))

@@ -56,12 +56,14 @@ def _values(spy: xapian.ValueCountMatchSpy) -> dict[str, int]:
     return {item.term.decode("utf-8"): item.termfreq for item in spy.values()}
 
 
-def _spied(db: xapian.Database, query: xapian.Query) -> dict[str, int]:
-    """How many articles matching ``query`` each cluster has."""
+def _spied(db: xapian.Database, query: xapian.Query,
+           slot: int = layout.SLOT_CLUSTER) -> dict[str, int]:
+    """How many articles matching ``query`` have each value of ``slot`` (by default,
+    each cluster)."""
     enquire = xapian.Enquire(db)
     enquire.set_query(query)
     enquire.set_weighting_scheme(xapian.BoolWeight())
-    spy = xapian.ValueCountMatchSpy(layout.SLOT_CLUSTER)
+    spy = xapian.ValueCountMatchSpy(slot)
     enquire.add_matchspy(spy)
     enquire.get_mset(0, 0, db.get_doccount())
     return _values(spy)
@@ -82,6 +84,7 @@ class Ranking:
          self.complete), missing = shards.run(
             lambda db: self._match(db, *self._range, spies=True))
         self.notice = missing_notice(missing)
+        self._sources = None  # the sources of each cluster of the page, when asked
 
     def _match(self, db: xapian.Database, start: int, stop: int | None, spies: bool):
         """(results, articles, facet counts, copies, [(score, stored fields, copies)] from
@@ -157,20 +160,19 @@ class Ranking:
 
     def other_sources(self, stored: dict) -> list[str]:
         """The sources, other than its own, of the articles in the cluster of the
-        article whose stored fields are ``stored``."""
-        cluster = stored.get("cluster")
-        if not cluster:
-            return []
-
-        def sources(db):
-            enquire = xapian.Enquire(db)
-            enquire.set_query(xapian.Query(layout.term("cluster", cluster)))
-            spy = xapian.ValueCountMatchSpy(layout.FACET_SLOTS["source_facet"])
-            enquire.add_matchspy(spy)
-            enquire.get_mset(0, 0, db.get_doccount())
-            return {item.term.decode("utf-8") for item in spy.values()}
-
-        found, _ = self.shards.run(sources)
+        article whose stored fields are ``stored`` (a result of this page: those of the
+        whole page are read at once)."""
+        if self._sources is None:
+            clusters = {found["cluster"] or found["id"] for _, found, _ in self._items}
+            clusters.add(stored["cluster"] or stored["id"])
+            query = xapian.Query(xapian.Query.OP_OR, [layout.term("cluster", cluster)
+                                                      for cluster in clusters])
+            self._sources = {}
+            for pair in self.shards.run(lambda db: _spied(
+                    db, query, layout.SLOT_CLUSTER_SOURCE))[0]:
+                cluster, _, source = pair.partition("\n")
+                self._sources.setdefault(cluster, set()).add(source)
+        found = self._sources.get(stored["cluster"] or stored["id"], set())
         return sorted(found - {stored.get("source", ""), ""})
 
 
