@@ -36,6 +36,13 @@ class Settings:
     def remote(self) -> bool:
         return bool(self.shards)
 
+    def environment(self) -> dict[str, str]:
+        """The environment variables that give these settings (for a child process)."""
+        return dict(MORGUE_BACKEND=self.backend,
+                    MORGUE_SHARDS=",".join(f"{host}:{port}" for host, port in self.shards),
+                    MORGUE_SHARD_COUNT=str(self.shard_count),
+                    MORGUE_SHARD_TIMEOUT=str(self.shard_timeout))
+
 
 def _endpoint(text: str) -> tuple[str, int]:
     host, _, port = text.strip().rpartition(":")

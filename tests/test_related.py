@@ -203,7 +203,7 @@ def test_command_line_related(archive, tmp_path):
         return subprocess.run([sys.executable, "-m", "indexer.cli", "related", *args,
                                "--index", str(archive.index_dir)],
                               capture_output=True, text=True, timeout=60,
-                              env=dict(os.environ, MORGUE_BACKEND=archive.settings.backend))
+                              env=dict(os.environ, **archive.settings.environment()))
 
     run = morgue("p3")
     assert run.returncode == 0 and "Published before 2014-03-01" in run.stdout
