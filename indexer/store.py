@@ -33,6 +33,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
 from .schema import SCHEMA, SCHEMA_VERSION
+from .settings import BackendError
 
 CURRENT = "current"
 PREVIOUS = "previous"
@@ -46,8 +47,9 @@ class IndexMissing(LookupError):
     """There is no built index in the directory."""
 
 
-class WrongBackend(IndexMissing):
-    """The index was built for the other backend than the one configured."""
+class WrongBackend(IndexMissing, BackendError):
+    """The index was built for another backend, or other shards, than the settings
+    name."""
 
 
 class IndexBusy(RuntimeError):

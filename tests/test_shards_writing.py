@@ -17,6 +17,7 @@ import xapian
 
 from bench.corpora import write_jsonl
 from indexer.shards import writing as shard_writing
+from indexer.shards.connect import ShardsUnavailable
 from indexer.shards.layout import shard_of, stored
 from indexer.shards.writing import CATALOG, ShardError, open_catalog
 from indexer.store import IndexMissing, WrongBackend, live_generation
@@ -191,6 +192,12 @@ def test_the_other_backend_s_index_is_named_and_rebuilt(xapian_backend, monkeypa
     with pytest.raises(WrongBackend, match=r"built for the whoosh backend: rebuild it with "
                                            r"`morgue index --rebuild`"):
         index_paths([archive_dir], index)
+    process = subprocess.run(
+        [sys.executable, "-m", "indexer.cli", "index", str(archive_dir), "--index", str(index)],
+        capture_output=True, text=True, timeout=300)
+    assert (process.returncode, process.stderr.splitlines()) == (1, [
+        f"Error: the index in {index} was built for the whoosh backend: rebuild it with "
+        "`morgue index --rebuild`"])
     assert counts(index_paths([archive_dir], index, rebuild=True)) == (4, 0, 0, 0, 0, 4)
     monkeypatch.setenv("MORGUE_BACKEND", "whoosh")
     with pytest.raises(IndexMissing, match="built for the xapian backend"):
@@ -301,8 +308,8 @@ def test_a_shard_server_killed_mid_run_fails_the_run_in_one_line_and_keeps_the_o
         return commit(shard)
 
     monkeypatch.setattr(shard_writing._Shard, "commit", kill_then_commit)
-    with pytest.raises(ShardError, match=f"^shard {remote[1].address} cannot be written: "
-                                         "connection refused"):
+    with pytest.raises(ShardsUnavailable, match=f"^shard {remote[1].address} cannot be "
+                                                 "written: connection refused"):
         index_paths([archive_dir], index)
     ids = shard_ids(served)
     assert ids[0] == before[0] | {r["id"] for r in records if shard_of(r["id"], 2) == 0}

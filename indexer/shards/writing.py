@@ -23,8 +23,9 @@ A rebuild, or a first build, writes a new generation swapped in whole by
 (``MORGUE_SHARDS``) cannot be swapped, so each is rewritten in one transaction (what the
 new build lacks is deleted, the rest replaced), and its readers see the old archive or
 the new one. A remote shard whose connection fails is reconnected and sent its
-uncommitted changes again, a few times, before the run stops with a :class:`ShardError`
-naming it; what other shards committed stays. Note that a shard server applies a
+uncommitted changes again, a few times, before the run stops with a
+:class:`~indexer.shards.connect.ShardsUnavailable` (a :class:`ShardError` once it was
+connected) naming it; what other shards committed stays. Note that a shard server applies a
 transaction's changes on its own after ``XAPIAN_FLUSH_THRESHOLD`` changes (10,000 unless
 set in the server's environment): serve shards with a threshold above a run's changes.
 """
@@ -55,9 +56,10 @@ BACKOFF = 0.25  # seconds before the second try, doubled before each next one
 META_SHARD, META_SHARDS, META_SCHEMA = "morgue.shard", "morgue.shards", "morgue.schema_version"
 
 
-class ShardError(OSError):
-    """A shard cannot be written: unreachable, written by another writer, or not the
-    database it should be. The message names the shard, in one line."""
+class ShardError(ShardsUnavailable):
+    """A shard cannot be written: its connection lost and not regained, written by
+    another writer, or not the database it should be. The message names the shard, in
+    one line."""
 
 
 def shard_dir(generation: Path, number: int) -> Path:
@@ -112,10 +114,7 @@ class _Shard:
             except xapian.DatabaseLockError:
                 raise ShardError(f"{self.name} is being written by another writer; "
                                  "wait for it to finish") from None
-        try:
-            return open_writable(*self.endpoint, tries=RETRIES, backoff=BACKOFF)
-        except ShardsUnavailable as error:
-            raise ShardError(str(error)) from None
+        return open_writable(*self.endpoint, tries=RETRIES, backoff=BACKOFF)
 
     def _drop(self) -> None:
         if self.db is not None:
