@@ -195,6 +195,11 @@ def test_the_version_changes_when_a_remote_shard_commits(servers, tmp_path):
 
 def test_a_writable_shard_that_cannot_be_opened_is_named(servers, tmp_path):
     server = servers.serve(tmp_path / "shard", writable=True)
+    writer = open_writable(*server.endpoint)
+    with pytest.raises(ShardsUnavailable, match=f"^shard {server.address} cannot be "
+                       r"written: locked by another writer \(2 tries\)$"):
+        open_writable(*server.endpoint, tries=2, backoff=0.01)
+    writer.close()
     server.kill()
     with pytest.raises(ShardsUnavailable, match=f"^shard {server.address} cannot be "
                        r"written: connection refused \(2 tries\)$"):
@@ -265,8 +270,13 @@ def test_morgue_shard_server_serves_each_new_generation_and_stops_with_its_conne
                                                      shard_timeout=TIMEOUT_MS / 1000),
                           retry_after=0, reconnect_after=0)
         deadline = time.monotonic() + 10
-        while shards.run(xapian.Database.get_doccount)[1]:  # until it listens
-            assert time.monotonic() < deadline and process.poll() is None
+        while True:  # until it listens
+            try:
+                shards.run(xapian.Database.get_doccount)
+                break
+            except ShardsUnavailable:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
         assert shards.run(every_id)[0] == shard_ids(generation / "shard-1")
         version = shards.version()
         generation = publish(index_dir, records, 2)
@@ -279,8 +289,8 @@ def test_morgue_shard_server_serves_each_new_generation_and_stops_with_its_conne
         with pytest.raises(xapian.NetworkError):
             connection.keep_alive()
     finally:
-        process.kill()
-        process.communicate()
+        process.terminate()  # SIGKILL would leave its server running
+        process.communicate(timeout=30)
 
 
 def test_morgue_shard_server_says_in_one_line_what_it_cannot_serve(tmp_path):

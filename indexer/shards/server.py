@@ -12,14 +12,18 @@ new connection reads a generation swapped in by ``morgue index --rebuild``.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from ..store import CURRENT, live_generation
 from .connect import shard_count
+
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class ServerError(RuntimeError):
@@ -55,7 +59,8 @@ def command(database: Path, port: int, interface: str, writable: bool) -> list[s
 def serve(arguments: list[str]) -> int:
     """Run the server ``arguments`` until it exits or this process is sent SIGTERM or
     SIGINT, which stop it with its connections; its exit status (0 when stopped)."""
-    process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=_stop_with_parent)
     stopped = False
 
     def stop(signum, frame):
@@ -72,6 +77,13 @@ def serve(arguments: list[str]) -> int:
             signal.signal(signum, handler)
         _signal_group(process.pid, signal.SIGKILL)  # connections outliving the server
     return 0 if stopped else status
+
+
+def _stop_with_parent() -> None:
+    """In the server's process: be sent SIGTERM when this process dies, even killed
+    (Linux), so that no server outlives ``morgue shard-server``."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(pgid: int, signum: int) -> None:
