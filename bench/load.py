@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import ipaddress
+import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -192,9 +194,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_listening(process: subprocess.Popen, port: int, seconds: float = 60) -> None:
-    """Return once the server ``process`` listens on the loopback ``port``; kill it and
-    raise RuntimeError if it stops or does not listen within ``seconds``."""
+def wait_until_listening(process: subprocess.Popen, port: int, seconds: float = 60,
+                         name: str = "morgue serve") -> None:
+    """Return once the server ``process`` (``name``) listens on the loopback ``port``;
+    kill it and raise RuntimeError if it stops or does not listen within ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -202,18 +205,21 @@ def wait_until_listening(process: subprocess.Popen, port: int, seconds: float = 
             return
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"morgue serve stopped: {process.stderr.read()}") from None
+                raise RuntimeError(f"{name} stopped: {process.stderr.read()}") from None
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"morgue serve did not listen within {seconds:g} s")
+    raise RuntimeError(f"{name} did not listen within {seconds:g} s")
 
 
 class Server:
     """``morgue serve`` on a free loopback port, for a ``with`` block: ``workers``
-    processes of ``threads`` threads (None: morgue's defaults)."""
+    processes of ``threads`` threads (None: morgue's defaults), with ``environment``
+    added to this process's (the backend's settings, for example)."""
 
-    def __init__(self, index_dir: Path, threads: int | None = None, workers: int | None = None):
+    def __init__(self, index_dir: Path, threads: int | None = None, workers: int | None = None,
+                 environment: dict[str, str] | None = None):
         self.index_dir, self.threads, self.workers = index_dir, threads, workers
+        self.environment = {**os.environ, **(environment or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -223,7 +229,8 @@ class Server:
              "--port", str(self.port),
              *(["--threads", str(self.threads)] if self.threads else []),
              *(["--workers", str(self.workers)] if self.workers else [])],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            cwd=ROOT, env=self.environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True)
         wait_until_listening(self.process, self.port)
         return self
 
@@ -232,6 +239,59 @@ class Server:
         # running after its graceful timeout (30 s), so this waits a little longer.
         self.process.terminate()
         self.process.wait(timeout=45)
+
+
+class ShardServers:
+    """Each of the ``count`` shards of the sharded index in ``index_dir`` served by its
+    own ``xapian-tcpsrv`` on a free loopback port (the command ``morgue shard-server
+    --shard K`` runs), for a ``with`` block that stops them all, and the process each
+    forks per connection (a process group per server), however the block ends."""
+
+    def __init__(self, index_dir: Path, count: int):
+        self.index_dir, self.count = Path(index_dir), count
+        self.processes: list[subprocess.Popen] = []
+        self.endpoints: list[tuple[str, int]] = []
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The settings that search these shards (for ``morgue serve``)."""
+        return {"MORGUE_BACKEND": "xapian",
+                "MORGUE_SHARDS": ",".join(f"{host}:{port}" for host, port in self.endpoints)}
+
+    def __enter__(self) -> "ShardServers":
+        from indexer.shards.server import command, shard_directory
+
+        try:
+            for shard in range(self.count):
+                port = free_port()
+                self.processes.append(subprocess.Popen(
+                    command(shard_directory(self.index_dir, shard), port, "127.0.0.1", False),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE, text=True, start_new_session=True))
+                self.endpoints.append(("127.0.0.1", port))
+                wait_until_listening(self.processes[-1], port, name="xapian-tcpsrv")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        for process in self.processes:
+            _signal_group(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            _signal_group(process.pid, signal.SIGKILL)  # connections still answering
+            process.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def build_index(directory: Path, stories: int) -> Path:

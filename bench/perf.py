@@ -1,8 +1,9 @@
 """Performance benchmark: indexing and search at several archive sizes, side by side with
-plain Whoosh, SQLite FTS5 and tantivy.
+plain Whoosh, SQLite FTS5, tantivy and morgue's sharded backend on Xapian.
 
     python -m bench.perf [--docs 10000,50000,200000] [--queries 300] [--clients 8]
-                         [--seconds 30] [--seed 7] [--systems morgue,whoosh,fts5,tantivy]
+                         [--seconds 30] [--seed 7]
+                         [--systems morgue,whoosh,fts5,tantivy,xapian1,xapian2,xapian4]
 
 For each size, an archive of that many articles (real Reuters-21578 and BBC News
 stories, and beyond them articles recombined from their paragraphs and sentences: see
@@ -12,6 +13,12 @@ included), the peak resident memory (the sum over the process and its workers, s
 every 50 ms) and the index size on disk. morgue is
 then rebuilt in full (``morgue index --rebuild``) and reindexed after 1% of the articles
 were edited (``morgue index``, incremental).
+
+``xapianN`` is morgue itself on its sharded backend: ``morgue index`` with
+``MORGUE_BACKEND=xapian MORGUE_SHARD_COUNT=N`` writes N local shards, then each shard is
+served by its own ``xapian-tcpsrv`` on loopback (as ``morgue shard-server --shard K``
+serves it) and searched as remote shards (``MORGUE_SHARDS``), by ``Archive.search`` and
+by ``morgue serve``.
 
 Searches: a seeded mix drawn from the archive's real headlines (single words, two and
 three words, quoted phrases, a word in the title, a word within two months, a word
@@ -23,7 +30,8 @@ searches helps: the OS's file cache for all, and the postings morgue has read; n
 result pages, which would answer without searching). Then ``morgue serve`` answers the
 search page (``/``) from ``--clients`` concurrent clients over loopback for
 ``--seconds``: the mix in turn, over and over, then searches drawn anew (up to
-NEW_SEARCHES, none of the mix), each asked once.
+NEW_SEARCHES, none of the mix), each asked once. Requests that fail (an answer other
+than 200, or none) are counted, and make the benchmark exit 1 after its report.
 
 Every figure is printed for each system and as a ratio of morgue's to the others'
 (above 1 means morgue is better), and, after all sizes, morgue's figures by size.
@@ -33,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -48,14 +57,16 @@ import psutil
 
 from indexer.request import SearchRequest
 from indexer.search import Archive
+from indexer.settings import Settings
 from whoosh.analysis import STOP_WORDS
 
 from . import reference, synthetic
-from .load import Server, run_load
+from .load import Server, ShardServers, run_load
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEMS = {"whoosh": lambda w: reference.WhooshPlain(w, stemming=True),
            "fts5": reference.SqliteFts5, "tantivy": reference.TantivyDefaults}
+SHARDED = {"xapian1": 1, "xapian2": 2, "xapian4": 4}  # morgue on Xapian: local shards
 KINDS = {"one word": 25, "two words": 20, "three words": 15, "phrase": 10, "title:": 10,
          "date range": 10, "newest": 10}
 _WORD = re.compile(r"[a-z]{3,}")
@@ -120,13 +131,15 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_measured(command: list[str]) -> tuple[float, int, float]:
-    """Run ``command``; its wall time (s), peak resident memory (bytes, the sum over
-    the process and its children, sampled every 50 ms) and CPU time (s, its own and its
-    workers')."""
+def run_measured(command: list[str], environment: dict[str, str] | None = None
+                 ) -> tuple[float, int, float]:
+    """Run ``command`` (with ``environment`` added to this process's); its wall time
+    (s), peak resident memory (bytes, the sum over the process and its children,
+    sampled every 50 ms) and CPU time (s, its own and its workers')."""
     cpu = _children_cpu()
     started = time.perf_counter()
-    process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                           env={**os.environ, **(environment or {})})
     peak = 0
     while process.poll() is None:
         try:
@@ -194,6 +207,10 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
     files = synthetic.write_archive(workdir / "archive", n, args.seed)
     megabytes = sum(len(r["title"]) + len(r["body"]) for r in _records(files)) / 1e6
     searches = query_mix(files, args.queries, args.seed)
+    # Searches not in the mix, each asked once: no answer kept from before helps.
+    asked = {morgue_request(s) for s in searches}
+    fresh = list({morgue_request(s): s for s in query_mix(
+        files, NEW_SEARCHES, args.seed + 1) if morgue_request(s) not in asked}.values())
     figures: dict[str, dict[str, float]] = {}
 
     def indexed(name, seconds, peak, cpu, size):
@@ -218,11 +235,22 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
                 disk_size(system.store))
         system.open()
         figures[system.name].update(latencies(system.page, searches, lambda got: got[0]))
+    for key, count in SHARDED.items():
+        if key not in args.systems:
+            continue
+        shards_dir = workdir / key
+        indexed(key, *run_measured(morgue_index(files, shards_dir), {
+            "MORGUE_BACKEND": "xapian", "MORGUE_SHARD_COUNT": str(count)}),
+            disk_size(shards_dir))
+        figures[key]["shards MB"] = sum(  # without the indexer's catalog
+            disk_size(path) for path in (shards_dir / "current").glob("shard-*")) / 2**20
+        with ShardServers(shards_dir, count) as servers:
+            figures[key].update(page_latencies(shards_dir, searches,
+                                               Settings("xapian", tuple(servers.endpoints))))
+            figures[key].update(web_loads(shards_dir, searches, fresh, args,
+                                          servers.environment))
     if "morgue" in args.systems:
-        archive = Archive(index_dir, pages_kept=0)  # the search's work every time
-        figures["morgue"].update(latencies(
-            lambda search: archive.search(morgue_request(search)), searches,
-            lambda page: page.articles))
+        figures["morgue"].update(page_latencies(index_dir, searches))
         seconds, _, cpu = run_measured(morgue_index(files, index_dir, "--rebuild"))
         figures["morgue"].update({"rebuild s": seconds, "rebuild CPU s": cpu})
         edited = edit_share(files, 0.01, args.seed)
@@ -230,29 +258,43 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
         figures["morgue"].update({"reindex 1% s": seconds, "reindex 1% CPU s": cpu})
         print(f"  morgue: rebuilt in {figures['morgue']['rebuild s']:.1f} s, reindexed "
               f"{edited} edited articles in {seconds:.1f} s", flush=True)
-        figures["morgue"]["search page req/s"] = web_load(index_dir, searches, args)
-        # Searches not in the mix, each asked once: no answer kept from before helps.
-        asked = {morgue_request(s) for s in searches}
-        fresh = list({morgue_request(s): s for s in query_mix(
-            files, NEW_SEARCHES, args.seed + 1) if morgue_request(s) not in asked}.values())
-        figures["morgue"]["new searches req/s"] = web_load(index_dir, fresh, args)
+        figures["morgue"].update(web_loads(index_dir, searches, fresh, args))
     report(figures)
     return figures
 
 
-def web_load(index_dir: Path, searches, args) -> float:
+def page_latencies(index_dir: Path, searches, settings: Settings = Settings()):
+    """latencies() of morgue's result pages over the archive in ``index_dir``, read
+    through the backend of ``settings`` (the Whoosh index by default)."""
+    archive = Archive(index_dir, pages_kept=0, settings=settings)  # searching every time
+    return latencies(lambda search: archive.search(morgue_request(search)), searches,
+                     lambda page: page.articles)
+
+
+def web_loads(index_dir: Path, searches, fresh, args, environment=None) -> dict[str, float]:
+    """Requests per second of the search page, and its failed requests, for the mix
+    ``searches`` and for the searches ``fresh``, each asked once."""
+    figures = {}
+    for name, asked in (("search page", searches), ("new searches", fresh)):
+        figures[f"{name} req/s"], figures[f"{name} errors"] = web_load(
+            index_dir, asked, args, environment)
+    return figures
+
+
+def web_load(index_dir: Path, searches, args, environment=None) -> tuple[float, int]:
     """Requests per second of the search page for ``searches`` (in turn, again and
-    again) from ``args.clients`` clients."""
+    again) from ``args.clients`` clients, served with ``environment``, and how many
+    requests failed (an answer other than 200, or none)."""
     paths = ["/?" + urllib.parse.urlencode(dict(
         q=morgue_request(s).q, sort=morgue_request(s).sort)) for s in searches]
-    with Server(index_dir) as server:
+    with Server(index_dir, environment=environment) as server:
         stats = run_load(server.url, paths, args.clients, args.seconds)
-    errors = stats.requests - stats.statuses[200]
+    errors = {**{f"status {status}": n for status, n in stats.statuses.items()
+                 if status != 200}, **stats.failures}
     print(f"  search page: {stats.requests} requests for {len(set(paths))} searches in "
-          f"{stats.seconds:.1f} s from {args.clients} clients, {errors} errors", flush=True)
-    if errors:
-        raise SystemExit(f"the search page failed {errors} times under load")
-    return stats.requests / stats.seconds
+          f"{stats.seconds:.1f} s from {args.clients} clients, "
+          + (", ".join(f"{n} {what}" for what, n in errors.items()) or "no errors"), flush=True)
+    return stats.requests / stats.seconds, sum(errors.values())
 
 
 # -- reporting ---------------------------------------------------------------------------
@@ -308,7 +350,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="of load on the web app")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--systems", default="morgue,whoosh,fts5,tantivy",
-                        help="which to run, comma-separated")
+                        help="which to run, comma-separated, of morgue, "
+                             f"{', '.join([*SYSTEMS, *SHARDED])}")
     parser.add_argument("--build", choices=list(SYSTEMS), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("files", nargs="*", type=Path, help=argparse.SUPPRESS)
@@ -321,6 +364,10 @@ def main(argv=None) -> None:
         with tempfile.TemporaryDirectory(prefix="morgue-perf-") as workdir:
             results[n] = measure_size(n, args, Path(workdir))
     curve(results)
+    failed = sum(value for systems in results.values() for figures in systems.values()
+                 for row, value in figures.items() if row.endswith(" errors"))
+    if failed:
+        raise SystemExit(f"the search page failed {failed:,} times under load")
 
 
 if __name__ == "__main__":

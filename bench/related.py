@@ -1,12 +1,14 @@
 """Related-stories benchmark: morgue against Whoosh's ``more_like``, near-duplicate
 detection, and the time a related list takes.
 
-    python -m bench.related [--items 200] [--seed 7] [--docs 100000] [--part speed]
+    python -m bench.related [--items 200] [--seed 7] [--docs 100000] [--shards 2]
+                            [--part quality|duplicates|speed|all]
 
 1. Quality on BBC News (2,225 stories in five classes): for a seeded sample of stories,
-   the ten related stories each method lists; precision@5 and @10 are the share of the
-   same class (a missing place counts as wrong), nDCG@10 takes a story of the same
-   class as relevant.
+   the ten related stories each method lists (morgue on its Whoosh index, morgue on
+   ``--shards`` Xapian shards each served by its own ``xapian-tcpsrv`` on loopback, and
+   Whoosh's ``more_like``); precision@5 and @10 are the share of the same class (a
+   missing place counts as wrong), nDCG@10 takes a story of the same class as relevant.
 2. Near-duplicates: seeded BBC stories each republished one to three times with the
    edits wire copy gets (a new headline, a byline or dateline put in front, the last
    one or two paragraphs cut), mixed with the whole corpus; precision and recall of the
@@ -21,10 +23,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from itertools import combinations
 from pathlib import Path
 
@@ -33,17 +39,36 @@ from whoosh import index as whoosh_index
 
 from indexer.duplicates import Clusters
 from indexer.search import Archive
+from indexer.settings import Settings
 from indexer.writing import index_paths
 
 from . import corpora, synthetic
+from .load import ShardServers
 
 BYLINES = ["By Staff Reporter", "By Jane Doe, Wire Correspondent", "From our newsdesk"]
 DATELINES = ["LONDON (Wire) -", "NEW YORK, March 3 -", "PARIS -", "TOKYO (Wire) -"]
 
 
-def _morgue(records, workdir: Path) -> Archive:
-    index_paths([corpora.write_jsonl(workdir / "source.jsonl", records)], workdir / "index")
+def _morgue(source: Path, workdir: Path) -> Archive:
+    index_paths([source], workdir / "index")
     return Archive(workdir / "index")
+
+
+def _sharded(source: Path, workdir: Path, shards: int, stack: ExitStack) -> Archive:
+    """morgue on its sharded backend: ``morgue index`` writes ``shards`` local shards,
+    each served by its own ``xapian-tcpsrv`` until ``stack`` closes, and searched as
+    remote shards."""
+    index_dir = workdir / "shards"
+    subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(source), "--index",
+                    str(index_dir)], check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "MORGUE_BACKEND": "xapian",
+                        "MORGUE_SHARD_COUNT": str(shards)})
+    servers = stack.enter_context(ShardServers(index_dir, shards))
+    return Archive(index_dir, settings=Settings("xapian", tuple(servers.endpoints)))
+
+
+def _related(archive: Archive):
+    return lambda doc_id: [s.id for s in archive.related(doc_id, include_later=True).stories]
 
 
 def _more_like(records, workdir: Path):
@@ -83,18 +108,17 @@ def quality(args) -> None:
     sample = random.Random(args.seed).sample([r["id"] for r in records], args.items)
     print(f"Related stories, BBC News: {len(records):,} stories, {len(sample)} sampled "
           f"(seed {args.seed})")
-    with tempfile.TemporaryDirectory() as workdir:
-        archive = _morgue(records, Path(workdir))
-        more_like = _more_like(records, Path(workdir))
-        methods = {
-            "morgue": lambda doc_id: [s.id for s in archive.related(
-                doc_id, include_later=True).stories],
-            "whoosh more_like": more_like,
-        }
-        print(f"  {'method':<18}{'P@5':>8}{'P@10':>8}{'nDCG@10':>9}")
+    with tempfile.TemporaryDirectory() as workdir, ExitStack() as stack:
+        source = corpora.write_jsonl(Path(workdir) / "source.jsonl", records)
+        methods = {"morgue": _related(_morgue(source, Path(workdir)))}
+        if args.shards:
+            methods[f"morgue, {args.shards} Xapian shards"] = _related(
+                _sharded(source, Path(workdir), args.shards, stack))
+        methods["whoosh more_like"] = _more_like(records, Path(workdir))
+        print(f"  {'method':<28}{'P@5':>8}{'P@10':>8}{'nDCG@10':>9}")
         for name, method in methods.items():
             scores = _scores({doc_id: method(doc_id) for doc_id in sample}, label)
-            print(f"  {name:<18}{scores['P@5']:>8.3f}{scores['P@10']:>8.3f}"
+            print(f"  {name:<28}{scores['P@5']:>8.3f}{scores['P@10']:>8.3f}"
                   f"{scores['nDCG@10']:>9.3f}")
 
 
@@ -175,6 +199,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--docs", type=int, default=100_000,
                         help="articles in the archive the speed is measured on")
+    parser.add_argument("--shards", type=int, default=2,
+                        help="Xapian shards the quality is measured on too (0: none)")
     parser.add_argument("--part", choices=["quality", "duplicates", "speed", "all"],
                         default="all")
     args = parser.parse_args()
