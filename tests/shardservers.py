@@ -9,9 +9,11 @@
         shard.hang(); shard.resume()
 
 A server runs in a process group of its own, because it forks a child per connection:
-killing, hanging and stopping act on the whole group. A server counts as started when it
-says it is listening (its output goes to a temporary file), not when a probe connects,
-because a probe's connection would hold a writable database's lock for a moment.
+killing, hanging and stopping act on the whole group. It is killed when the thread that
+started it ends, so a test run that is itself killed leaves no server behind. A server
+counts as started when it says it is listening (its output goes to a temporary file),
+not when a probe connects, because a probe's connection would hold a writable
+database's lock for a moment.
 Without ``xapian-tcpsrv`` (Debian's ``xapian-tools``) the calling test is skipped.
 """
 
@@ -27,6 +29,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from indexer.shards.server import stop_with_parent
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
@@ -112,7 +116,7 @@ class ShardServer:
         self.process = subprocess.Popen(
             args + (["--writable"] if self.writable else []) + [str(self.path)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=stop_with_parent)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if b"Listening..." in os.pread(self._log.fileno(), 4096, 0):

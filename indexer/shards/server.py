@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 from ..store import CURRENT, live_generation
-from .connect import shard_count
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
@@ -33,6 +32,8 @@ class ServerError(RuntimeError):
 def shard_directory(index_dir: Path, shard: int) -> Path:
     """The directory of shard ``shard`` of the live index in ``index_dir``, through its
     ``current`` link."""
+    from .connect import shard_count  # Xapian's bindings, only where they are needed
+
     generation = live_generation(index_dir)
     if generation is None:
         raise ServerError(f"no index in {index_dir}: build one with `morgue index`")
@@ -60,7 +61,7 @@ def serve(arguments: list[str]) -> int:
     """Run the server ``arguments`` until it exits or this process is sent SIGTERM or
     SIGINT, which stop it with its connections; its exit status (0 when stopped)."""
     process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, start_new_session=True,
-                               preexec_fn=_stop_with_parent)
+                               preexec_fn=stop_with_parent)
     stopped = False
 
     def stop(signum, frame):
@@ -79,11 +80,12 @@ def serve(arguments: list[str]) -> int:
     return 0 if stopped else status
 
 
-def _stop_with_parent() -> None:
-    """In the server's process: be sent SIGTERM when this process dies, even killed
-    (Linux), so that no server outlives ``morgue shard-server``."""
+def stop_with_parent() -> None:
+    """For a child process, before it runs its program (``preexec_fn``): be killed when
+    the thread that started it ends, as when its process is killed (Linux only), so that
+    no server outlives what started it."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _signal_group(pgid: int, signum: int) -> None:
