@@ -253,10 +253,12 @@ class ShardServers:
         self.endpoints: list[tuple[str, int]] = []
 
     @property
-    def environment(self) -> dict[str, str]:
-        """The settings that search these shards (for ``morgue serve``)."""
-        return {"MORGUE_BACKEND": "xapian",
-                "MORGUE_SHARDS": ",".join(f"{host}:{port}" for host, port in self.endpoints)}
+    def settings(self):
+        """The settings that search these shards (``settings.environment()`` for
+        ``morgue serve``)."""
+        from indexer.settings import Settings
+
+        return Settings("xapian", tuple(self.endpoints))
 
     def __enter__(self) -> "ShardServers":
         from indexer.shards.server import command, shard_directory

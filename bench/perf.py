@@ -239,16 +239,14 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
         if key not in args.systems:
             continue
         shards_dir = workdir / key
-        indexed(key, *run_measured(morgue_index(files, shards_dir), {
-            "MORGUE_BACKEND": "xapian", "MORGUE_SHARD_COUNT": str(count)}),
-            disk_size(shards_dir))
+        indexed(key, *run_measured(morgue_index(files, shards_dir), Settings(
+            "xapian", shard_count=count).environment()), disk_size(shards_dir))
         figures[key]["shards MB"] = sum(  # without the indexer's catalog
             disk_size(path) for path in (shards_dir / "current").glob("shard-*")) / 2**20
         with ShardServers(shards_dir, count) as servers:
-            figures[key].update(page_latencies(shards_dir, searches,
-                                               Settings("xapian", tuple(servers.endpoints))))
+            figures[key].update(page_latencies(shards_dir, searches, servers.settings))
             figures[key].update(web_loads(shards_dir, searches, fresh, args,
-                                          servers.environment))
+                                          servers.settings.environment()))
     if "morgue" in args.systems:
         figures["morgue"].update(page_latencies(index_dir, searches))
         seconds, _, cpu = run_measured(morgue_index(files, index_dir, "--rebuild"))

@@ -61,10 +61,9 @@ def _sharded(source: Path, workdir: Path, shards: int, stack: ExitStack) -> Arch
     index_dir = workdir / "shards"
     subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(source), "--index",
                     str(index_dir)], check=True, stdout=subprocess.DEVNULL,
-                   env={**os.environ, "MORGUE_BACKEND": "xapian",
-                        "MORGUE_SHARD_COUNT": str(shards)})
+                   env={**os.environ, **Settings("xapian", shard_count=shards).environment()})
     servers = stack.enter_context(ShardServers(index_dir, shards))
-    return Archive(index_dir, settings=Settings("xapian", tuple(servers.endpoints)))
+    return Archive(index_dir, settings=servers.settings)
 
 
 def _related(archive: Archive):
