@@ -183,6 +183,45 @@ def test_a_shard_shows_nothing_of_a_run_before_its_commit(xapian_backend, monkey
     assert all_ids(shards) == {record["id"] for record in records[50:]}
 
 
+def catalog_ids(index) -> set[str]:
+    return {doc_id for doc_id, in open_catalog(live_generation(index)).execute(
+        "SELECT id FROM articles")}
+
+
+def test_a_run_killed_between_the_shards_commits_and_the_catalog_s_is_made_good(
+        xapian_backend, monkeypatch, archive_dir, tmp_path):
+    index, other = tmp_path / "index", tmp_path / "other"
+    other.mkdir()
+    (other / "extra.txt").write_text(story("Extra edition", "An extra edition was printed."))
+    index_paths([archive_dir], index)
+    shards = local_shards(index)
+    (archive_dir / "fire.txt").write_text(story("Warehouse fire", "A fire destroyed a warehouse."))
+    (archive_dir / "bridge.txt").unlink()
+    commit = shard_writing._Shard.commit
+
+    def commit_then_die(shard):
+        articles = commit(shard)
+        if shard.number == shard.count - 1:
+            raise KeyboardInterrupt  # every shard committed, the catalog not
+        return articles
+
+    monkeypatch.setattr(shard_writing._Shard, "commit", commit_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        index_paths([archive_dir], index)
+    monkeypatch.setattr(shard_writing._Shard, "commit", commit)
+    assert all_ids(shards) == {"harbour.txt", "fire.txt", "w1", "w2"}
+    assert catalog_ids(index) == {"harbour.txt", "bridge.txt", "w1", "w2"}
+
+    # Another directory: the shards and the catalog agree again, on the catalog's files.
+    summary = index_paths([other], index)
+    assert all_ids(shards) == catalog_ids(index) == {"harbour.txt", "w1", "w2", "extra.txt"}
+    assert summary.total == 4
+    # The first directory again: the file the killed run read is read again.
+    assert counts(index_paths([archive_dir], index)) == (1, 0, 0, 3, 0, 5)
+    assert all_ids(shards) == catalog_ids(index) == {
+        "harbour.txt", "w1", "w2", "extra.txt", "fire.txt"}
+
+
 def test_the_other_backend_s_index_is_named_and_rebuilt(xapian_backend, monkeypatch,
                                                         archive_dir, tmp_path):
     index = tmp_path / "index"

@@ -16,7 +16,9 @@ shard before the run or after it: Xapian's own commits every 10,000 changes wait
 transaction's end), then the catalog, then ``sources.json``. A run killed between the
 shards' commits and the catalog's leaves shards ahead of the catalog: the next run with
 the same paths finds the same differences and applies them again, which changes nothing
-more, as ``replace_document`` and ``delete_document`` by id term are idempotent.
+more, as ``replace_document`` and ``delete_document`` by id term are idempotent; and
+each run first makes the catalog agree with the ids the shards hold (see
+:meth:`ShardStore._reconcile`), so that a next run of other paths loses nothing either.
 
 A rebuild, or a first build, writes a new generation swapped in whole by
 :class:`~indexer.store.WriteSession`. Local shards are new databases in it; remote shards
@@ -25,9 +27,10 @@ new build lacks is deleted, the rest replaced), and its readers see the old arch
 the new one. A remote shard whose connection fails is reconnected and sent its
 uncommitted changes again, a few times, before the run stops with a
 :class:`~indexer.shards.connect.ShardsUnavailable` (a :class:`ShardError` once it was
-connected) naming it; what other shards committed stays. Note that a shard server applies a
-transaction's changes on its own after ``XAPIAN_FLUSH_THRESHOLD`` changes (10,000 unless
-set in the server's environment): serve shards with a threshold above a run's changes.
+connected) naming it; what other shards committed stays. A shard server, though, applies
+a transaction's changes on its own after ``XAPIAN_FLUSH_THRESHOLD`` changes (10,000
+unless set in the server's environment): serve shards with a threshold above a run's
+changes to a shard.
 """
 
 from __future__ import annotations
@@ -263,30 +266,59 @@ class ShardStore:
             self.live_catalog = open_catalog(live) if live is not None else None
             self.catalog = (open_catalog(self.generation) if self.rebuild or self.first
                             else self.live_catalog)
+            self.missing: set[str] = set()
+            if live is not None:
+                self._reconcile()
         except BaseException:
             self.cancel()
             self.close()
             raise
 
+    def _read_live(self, number: int, action):
+        """``action(db)`` on live shard ``number``."""
+        shard = self.shards[number]
+        if shard.endpoint is not None:
+            return shard.call(action)
+        if number not in self._readers:
+            self._readers[number] = xapian.Database(str(shard_dir(self.live, number)))
+        return action(self._readers[number])
+
+    def _reconcile(self) -> None:
+        """Make what the run compares with agree with what the live shards hold, which
+        a run killed between the shards' commits and the catalog's leaves ahead of the
+        catalog (and an interrupted rebuild of remote shards, of other paths than the
+        next run's): an article the catalog lists and its shard lacks counts as not
+        indexed and its file is read again; one a shard holds and the catalog lacks is
+        deleted (written again if its file is read: its record of the file is older)."""
+        listed: dict[str, tuple[str, str]] = {}  # id term -> (id, path)
+        for doc_id, path in self.live_catalog.execute("SELECT id, path FROM articles"):
+            listed[term("id", doc_id)] = (doc_id, path)
+        held = [self._read_live(number, lambda db: {
+            item.term.decode() for item in db.allterms(PREFIXES["id"])})
+            for number in range(len(self.shards))]
+        if not self.rebuild:  # a rebuild's new shards hold only what it writes
+            for deletions, terms in zip(self.deletions, held):
+                deletions.extend(terms - listed.keys())
+        for id_term in listed.keys() - set().union(*held):
+            doc_id, path = listed[id_term]
+            self.missing.add(doc_id)
+            self.old_sources.pop(path, None)
+            self.deleted.append(doc_id)
+
     def indexed(self):
         if self.live_catalog is None:
             return iter(())
-        return self.live_catalog.execute(
+        return (row for row in self.live_catalog.execute(
             "SELECT id, content_hash, path, cluster, signature FROM articles ORDER BY rowid")
+            if row[0] not in self.missing)
 
     def article(self, doc_id: str):
-        number = shard_of(doc_id, len(self.shards))
         id_term = term("id", doc_id)
 
         def read(db):
             for posting in db.postlist(id_term):
                 return stored_article(stored(db.get_document(posting.docid)))
-        shard = self.shards[number]
-        if shard.endpoint is not None:
-            return shard.call(read)
-        if number not in self._readers:
-            self._readers[number] = xapian.Database(str(shard_dir(self.live, number)))
-        return read(self._readers[number])
+        return self._read_live(shard_of(doc_id, len(self.shards)), read)
 
     def delete(self, doc_id: str) -> None:
         self.deletions[shard_of(doc_id, len(self.shards))].append(term("id", doc_id))
