@@ -16,7 +16,7 @@ from .request import SORTS, SearchRequest
 from .related import TextError
 from .search import MAX_RELATED, Archive
 from .settings import BackendError
-from .store import IndexBusy, IndexMissing, default_index_dir, open_live
+from .store import IndexBusy, IndexMissing, default_index_dir
 from .writing import index_paths
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -244,7 +244,11 @@ def serve_command(index_dir, host, port, workers, threads):
 
     workers = workers or default_workers()
     try:
-        articles = open_live(index_dir).doc_count()  # closed again: each process opens its own
+        archive = Archive(index_dir)
+        try:
+            articles = archive.count()
+        finally:
+            archive.close()  # each process opens its own
         check_address(host, port)
     except IndexMissing as error:
         raise click.ClickException(str(error)) from None

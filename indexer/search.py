@@ -197,6 +197,10 @@ class Archive:
     def count(self) -> int:
         return self.view().doc_count()
 
+    def close(self) -> None:
+        """Close what this thread has open (the next search opens it again)."""
+        self.backend.close()
+
     def warm(self) -> None:
         """Read now what the first searches and related lists would read, so that they
         are as quick as the rest. A server does this before it forks its workers, which

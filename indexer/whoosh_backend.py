@@ -194,6 +194,13 @@ class WhooshIndex:
         local.generation = generation
         return local.view
 
+    def close(self) -> None:
+        """Close this thread's searcher."""
+        view = getattr(self._local, "view", None)
+        if view is not None:
+            view.searcher.close()
+            del self._local.view
+
     def warm(self) -> None:
         """Read now what the first searches and related lists would read (columns,
         field lengths, vocabulary, term vectors)."""

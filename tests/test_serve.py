@@ -22,8 +22,9 @@ from test_cli import morgue
 
 
 @pytest.fixture(scope="module")
-def server(index_dir):
-    with Server(index_dir) as running:
+def server(archive):
+    """``morgue serve`` on each backend in turn (reading the shards over TCP)."""
+    with Server(archive.index_dir, environment=archive.settings.environment()) as running:
         yield running.url
 
 

@@ -244,5 +244,11 @@ class ShardedIndex:
             shards = self._local.shards = ShardSet(self.index_dir, self.settings)
         return View(shards)
 
+    def close(self) -> None:
+        """Close this thread's connections to the shards."""
+        shards = getattr(self._local, "shards", None)
+        if shards is not None:
+            shards.close()
+
     def warm(self) -> None:
         """Nothing to read ahead: the shards' servers keep what they read."""
