@@ -29,8 +29,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 
 
 @pytest.fixture(scope="module")
-def base(index_dir):
-    with Server(index_dir) as server:
+def base(archive):
+    with Server(archive.index_dir, environment=archive.settings.environment()) as server:
         yield server.url
 
 
