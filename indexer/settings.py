@@ -4,7 +4,7 @@
 archive in shards). With ``xapian``, ``MORGUE_SHARDS`` lists the ``host:port`` of each
 shard's ``xapian-tcpsrv``, in order; without it the shards are local directories of the
 index directory, ``MORGUE_SHARD_COUNT`` of them (2 unless set) when an index is first
-built. ``MORGUE_SHARD_TIMEOUT`` is how long a search waits for a shard, in seconds.
+built or rebuilt. ``MORGUE_SHARD_TIMEOUT`` is how long a search waits for a shard, in seconds.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class SettingsError(BackendError, ValueError):
 class Settings:
     backend: str = "whoosh"
     shards: tuple[tuple[str, int], ...] = ()  # remote shards (host, port); () for local
-    shard_count: int = SHARD_COUNT  # local shards of a new index
+    shard_count: int | None = None  # local shards of a new index or a rebuild (None: 2)
     shard_timeout: float = SHARD_TIMEOUT
 
     @property
@@ -40,7 +40,7 @@ class Settings:
         """The environment variables that give these settings (for a child process)."""
         return dict(MORGUE_BACKEND=self.backend,
                     MORGUE_SHARDS=",".join(f"{host}:{port}" for host, port in self.shards),
-                    MORGUE_SHARD_COUNT=str(self.shard_count),
+                    MORGUE_SHARD_COUNT=str(self.shard_count or ""),
                     MORGUE_SHARD_TIMEOUT=str(self.shard_timeout))
 
 
@@ -74,5 +74,5 @@ def settings() -> Settings:
                    if part.strip())
     if shards and backend != "xapian":
         raise SettingsError("MORGUE_SHARDS is for MORGUE_BACKEND=xapian")
-    return Settings(backend, shards, _number("MORGUE_SHARD_COUNT", SHARD_COUNT, int),
+    return Settings(backend, shards, _number("MORGUE_SHARD_COUNT", None, int),
                     _number("MORGUE_SHARD_TIMEOUT", SHARD_TIMEOUT, float))

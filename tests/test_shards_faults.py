@@ -12,10 +12,12 @@ import time
 
 import pytest
 
+from bench.corpora import write_jsonl
 from indexer.article import Article, parse_date
 from indexer.settings import Settings
 from indexer.store import IndexMissing
-from conftest import ROOT, reuters_records
+from indexer.writing import index_paths
+from conftest import ROOT, environment, reuters_records
 from shardservers import ShardServers, free_port
 from test_cli import morgue
 
@@ -304,3 +306,22 @@ def test_morgue_shard_server_says_in_one_line_what_it_cannot_serve(tmp_path):
     assert run.returncode == 1 and run.stderr == (
         "Error: xapian-tcpsrv is not installed: it comes with Xapian's tools (on Debian "
         "and Ubuntu: apt-get install xapian-tools)\n")
+
+
+def test_a_server_of_another_shard_than_its_place_in_the_list_is_left_out(servers, tmp_path):
+    write_jsonl(tmp_path / "stories.jsonl", reuters_records(60))
+    with environment(MORGUE_BACKEND="xapian", MORGUE_SHARD_COUNT="2"):
+        index_paths([tmp_path / "stories.jsonl"], tmp_path / "index")
+    first, second = (servers.serve(tmp_path / "index" / "current" / f"shard-{k}")
+                     for k in range(2))
+    swapped = ShardSet(tmp_path, Settings("xapian", (second.endpoint, first.endpoint)))
+    with pytest.raises(ShardsUnavailable) as raised:
+        swapped.run(xapian.Database.get_doccount)
+    assert str(raised.value) == (
+        f"no archive shard answered ({second.address} holds shard 1 of 2, not shard 0 of 2; "
+        f"{first.address} holds shard 0 of 2, not shard 1 of 2)")
+    too_few = ShardSet(tmp_path, Settings("xapian", (first.endpoint,)))
+    with pytest.raises(ShardsUnavailable, match="holds shard 0 of 2, not shard 0 of 1"):
+        too_few.run(xapian.Database.get_doccount)
+    in_order = ShardSet(tmp_path, Settings("xapian", (first.endpoint, second.endpoint)))
+    assert in_order.run(xapian.Database.get_doccount) == (60, {})

@@ -381,3 +381,21 @@ def test_a_server_of_the_wrong_database_is_refused(remote, archive_dir, tmp_path
     with pytest.raises(ShardError, match=rf"^shard 0 at {remote[0].address} holds shard 1 "
                                          r"of 2 \(schema \d+\), not shard 0 of 2"):
         index_paths([archive_dir], index)
+
+
+def test_a_rebuild_may_change_the_number_of_local_shards(xapian_backend, monkeypatch,
+                                                          archive_dir, tmp_path):
+    index = tmp_path / "index"
+    index_paths([archive_dir], index)
+    monkeypatch.delenv("MORGUE_SHARD_COUNT")
+    index_paths([archive_dir], index)  # a run into the live index keeps its shards
+    assert len(local_shards(index)) == 2
+    monkeypatch.setenv("MORGUE_SHARD_COUNT", "3")
+    index_paths([archive_dir], index)
+    assert len(local_shards(index)) == 2
+    summary = index_paths([archive_dir], index, rebuild=True)
+    assert summary.shards is not None and len(summary.shards) == 3
+    shards = local_shards(index)
+    assert all(documents(path).keys() == {doc_id for doc_id in all_ids(shards)
+                                          if shard_of(doc_id, 3) == n}
+               for n, path in enumerate(shards))

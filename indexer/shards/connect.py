@@ -28,6 +28,7 @@ import xapian
 
 from ..settings import BackendError, Settings
 from ..store import VERSION, IndexMissing, live_generation
+from .layout import META_SHARD, META_SHARDS
 
 RETRY_AFTER = 30.0  # seconds a failed shard is left out before it is tried again
 RECONNECT_AFTER = 10.0  # seconds before remote shards are connected to anew
@@ -245,9 +246,22 @@ class ShardSet:
 
     def _try_open(self, name: str) -> tuple[xapian.Database | None, str]:
         try:
-            return self._openers[name](), ""
+            shard = self._openers[name]()
+            wrong = self._misplaced(name, shard)
         except xapian.Error as error:
             return None, _reason(error, self.timeout)
+        if wrong:
+            shard.close()
+        return (None, wrong) if wrong else (shard, "")
+
+    def _misplaced(self, name: str, shard: xapian.Database) -> str:
+        """Why the shard opened as ``name`` is not the one its place in the list wants
+        (a server listed in the wrong order, or a list of too few or too many), or ""."""
+        number, count = (shard.get_metadata(key).decode() for key in (META_SHARD, META_SHARDS))
+        place, listed = list(self._openers).index(name), len(self._openers)
+        if not number or (number, count) == (str(place), str(listed)):
+            return ""  # written as this shard, or not yet written at all
+        return f"holds shard {number} of {count}, not shard {place} of {listed}"
 
     def _reset(self, error: xapian.Error) -> None:
         """Drop every connection after ``error``; a shard it names as timed out is left

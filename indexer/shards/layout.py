@@ -47,6 +47,8 @@ DATE_FORMAT = "%Y%m%d%H%M%S%f"
 UNDATED = b"\xff" * 10  # after every sortable_serialise value (at most 9 bytes)
 
 MAX_TERM_BYTES = 240  # Xapian's limit is 245 bytes; longer terms are hashed to fit
+# Each shard's own metadata: which shard of how many, of which schema.
+META_SHARD, META_SHARDS, META_SCHEMA = "morgue.shard", "morgue.shards", "morgue.schema_version"
 
 
 def term(field: str, text: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from ..store import CURRENT, live_generation
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
+FLUSH_THRESHOLD = "10000000"  # changes a writable server keeps before committing itself
 
 
 class ServerError(RuntimeError):
@@ -60,8 +61,11 @@ def command(database: Path, port: int, interface: str, writable: bool) -> list[s
 def serve(arguments: list[str]) -> int:
     """Run the server ``arguments`` until it exits or this process is sent SIGTERM or
     SIGINT, which stop it with its connections; its exit status (0 when stopped)."""
+    # A run's changes to a writable shard are one transaction, which the server would
+    # commit by itself every 10,000 changes: it keeps them until the run commits.
+    environment = {"XAPIAN_FLUSH_THRESHOLD": FLUSH_THRESHOLD, **os.environ}
     process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, start_new_session=True,
-                               preexec_fn=stop_with_parent)
+                               preexec_fn=stop_with_parent, env=environment)
     stopped = False
 
     def stop(signum, frame):

@@ -46,17 +46,16 @@ from pathlib import Path
 import xapian
 
 from ..schema import SCHEMA_VERSION
-from ..settings import Settings
+from ..settings import SHARD_COUNT, Settings
 from ..store import WriteSession, WrongBackend, generation_meta, read_sources
 from ..writing import _here, stored_article
 from .connect import ShardsUnavailable, open_writable
-from .layout import PREFIXES, document, shard_of, stored, term
+from .layout import (META_SCHEMA, META_SHARD, META_SHARDS, PREFIXES, document, shard_of,
+                     stored, term)
 
 CATALOG = "catalog.sqlite"
 RETRIES = 3  # tries of a remote shard (to connect, or to resend after a lost connection)
 BACKOFF = 0.25  # seconds before the second try, doubled before each next one
-# Each shard's own metadata: which shard of how many, of which schema.
-META_SHARD, META_SHARDS, META_SCHEMA = "morgue.shard", "morgue.shards", "morgue.schema_version"
 
 
 class ShardError(ShardsUnavailable):
@@ -241,11 +240,16 @@ class ShardStore:
             raise WrongBackend(f"the index in {session.index_dir} was built on {where}: "
                                "rebuild it with `morgue index --rebuild`")
         self.live = live
+        self.live_count = meta.get("shards", 0) if live is not None else 0
         self.rebuild = live is not None and rebuild
         self.first = live is None
+        # A rebuild may change the count of local shards; a run into the live index
+        # keeps it.
         count = (len(endpoints) if endpoints else
-                 meta["shards"] if live is not None and meta.get("shards")
-                 else configured.shard_count)
+                 configured.shard_count if configured.shard_count and (self.rebuild or
+                                                                       self.first)
+                 else meta["shards"] if live is not None and meta.get("shards")
+                 else SHARD_COUNT)
         self.generation = (session.new_generation_dir(
             "xapian", shards=count, **({"endpoints": endpoints} if endpoints else {}))
             if self.rebuild or self.first else live)
@@ -275,7 +279,8 @@ class ShardStore:
             raise
 
     def _read_live(self, number: int, action):
-        """``action(db)`` on live shard ``number``."""
+        """``action(db)`` on live shard ``number`` (of ``live_count``, which a rebuild
+        of local shards may change)."""
         shard = self.shards[number]
         if shard.endpoint is not None:
             return shard.call(action)
@@ -295,7 +300,7 @@ class ShardStore:
             listed[term("id", doc_id)] = (doc_id, path)
         held = [self._read_live(number, lambda db: {
             item.term.decode() for item in db.allterms(PREFIXES["id"])})
-            for number in range(len(self.shards))]
+            for number in range(self.live_count)]
         if not self.rebuild:  # a rebuild's new shards hold only what it writes
             for deletions, terms in zip(self.deletions, held):
                 deletions.extend(terms - listed.keys())
@@ -318,7 +323,7 @@ class ShardStore:
         def read(db):
             for posting in db.postlist(id_term):
                 return stored_article(stored(db.get_document(posting.docid)))
-        return self._read_live(shard_of(doc_id, len(self.shards)), read)
+        return self._read_live(shard_of(doc_id, self.live_count), read)
 
     def delete(self, doc_id: str) -> None:
         self.deletions[shard_of(doc_id, len(self.shards))].append(term("id", doc_id))
