@@ -217,6 +217,17 @@ def clean_command(file, as_json):
         raise click.ClickException(f"{file}: no article in it")
 
 
+def _check_address(host: str, port: int) -> None:
+    """A one-line error unless ``host:port`` can be listened on."""
+    from webapp.server import check_address
+
+    try:
+        check_address(host, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: "
+                                   f"{error.strerror or error}") from None
+
+
 def _page_rows(results):
     """The export rows of one page of results, and its notice."""
     return results.notice, ({field: getattr(hit, "published" if field == "date" else field)
@@ -240,7 +251,7 @@ def _terminal(fragment: str) -> str:
               help="Threads per process.")
 def serve_command(index_dir, host, port, workers, threads):
     """Serve the web app with gunicorn, a production WSGI server, until Ctrl-C or SIGTERM."""
-    from webapp.server import bind_address, check_address, default_workers, serve
+    from webapp.server import bind_address, default_workers, serve
 
     workers = workers or default_workers()
     try:
@@ -249,12 +260,9 @@ def serve_command(index_dir, host, port, workers, threads):
             articles = archive.count()
         finally:
             archive.close()  # each process opens its own
-        check_address(host, port)
     except IndexMissing as error:
         raise click.ClickException(str(error)) from None
-    except OSError as error:
-        raise click.ClickException(f"cannot listen on {host}:{port}: "
-                                   f"{error.strerror or error}") from None
+    _check_address(host, port)
     click.echo(f"Serving {index_dir} ({articles:,} article{'s' if articles != 1 else ''}) on "
                f"http://{bind_address(host, port)}/ with {workers} "
                f"process{'es' if workers != 1 else ''} of {threads} "
@@ -279,8 +287,6 @@ def shard_server_command(database, index_dir, shard, port, interface, writable):
     The same as `xapian-tcpsrv --quiet --interface ADDRESS --port PORT [--writable]
     INDEX/current/shard-K` (or DATABASE), with its connections stopped with it.
     """
-    from webapp.server import check_address
-
     from .shards.server import ServerError, command, serve, shard_directory
 
     if (database is None) == (shard is None):
@@ -289,12 +295,9 @@ def shard_server_command(database, index_dir, shard, port, interface, writable):
     try:
         path = shard_directory(index_dir, shard) if database is None else database
         arguments = command(path, port, interface, writable)
-        check_address(interface, port)
     except ServerError as error:
         raise click.ClickException(str(error)) from None
-    except OSError as error:
-        raise click.ClickException(f"cannot listen on {interface}:{port}: "
-                                   f"{error.strerror or error}") from None
+    _check_address(interface, port)
     click.echo(f"Serving {path} on {interface}:{port}{' (writable)' if writable else ''} "
                f"(Ctrl-C to stop): {shlex.join(arguments)}")
     status = serve(arguments)

@@ -138,6 +138,18 @@ def all_ids(index) -> set[str]:
         return {fields["id"] for fields in reader.all_stored_fields()}
 
 
+def kill_at(moment: float, process: subprocess.Popen, index) -> None:
+    """Kill the indexer ``process`` (SIGKILL) ``moment`` seconds after it took the write
+    lock of ``index``."""
+    while (index / "write.lock").read_text() != f"morgue index (pid {process.pid})":
+        assert process.poll() is None, process.stderr.read()
+        time.sleep(0.01)
+    time.sleep(moment)
+    assert process.poll() is None, process.stderr.read()
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def start_indexer(archive_dir, index, rebuild: bool = False) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", "index", str(archive_dir), "--index", str(index)]
@@ -160,13 +172,7 @@ def test_an_indexer_killed_at_random_points_loses_nothing_and_a_rerun_completes(
     moments = sorted(seeded.uniform(0, 1.5) for _ in range(4))
     for moment in moments:
         process = start_indexer(archive_dir, index, rebuild)
-        while (index / "write.lock").read_text() != f"morgue index (pid {process.pid})":
-            assert process.poll() is None, process.stderr.read()
-            time.sleep(0.01)
-        time.sleep(moment)
-        assert process.poll() is None, process.stderr.read()
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+        kill_at(moment, process, index)
         assert {q: ids(index, q) for q in queries} == before, moment
         assert all_ids(index) == ids_before, moment
 

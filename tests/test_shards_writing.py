@@ -4,12 +4,9 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,7 @@ from indexer.writing import index_paths
 import test_indexing
 from conftest import reuters_records
 from shardservers import ShardServers
-from test_indexing import KILL_SEED, counts, start_indexer, story
+from test_indexing import KILL_SEED, counts, kill_at, start_indexer, story
 
 
 @pytest.fixture
@@ -258,13 +255,7 @@ def test_an_indexer_killed_at_random_points_leaves_each_shard_whole_and_a_rerun_
     seeded = random.Random(KILL_SEED)
     for moment in sorted(seeded.uniform(0, 1.5) for _ in range(4)):
         process = start_indexer(archive_dir, index)
-        while (index / "write.lock").read_text() != f"morgue index (pid {process.pid})":
-            assert process.poll() is None, process.stderr.read()
-            time.sleep(0.01)
-        time.sleep(moment)
-        assert process.poll() is None, process.stderr.read()
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+        kill_at(moment, process, index)
         # Each shard as before the run, or (killed between the shards' commits) after it.
         for number, found in enumerate(shard_ids(shards)):
             assert found in (before[number], after[number]), moment
