@@ -260,6 +260,11 @@ class ShardServers:
 
         return Settings("xapian", tuple(self.endpoints))
 
+    @property
+    def pids(self) -> list[int]:
+        """The servers' process ids (of their groups' leaders)."""
+        return [process.pid for process in self.processes]
+
     def __enter__(self) -> "ShardServers":
         from indexer.shards.server import command, shard_directory
 
@@ -287,6 +292,53 @@ class ShardServers:
                 pass
             _signal_group(process.pid, signal.SIGKILL)  # connections still answering
             process.wait()
+
+
+class CpuTime:
+    """The CPU time (s, ``seconds``) the processes ``pids`` and their descendants take
+    during a ``with`` block, each sampled every ``interval`` s from a thread: a process
+    that ends loses its last interval, as the time of a child its parent does not wait
+    for (xapian-tcpsrv's connections) is nowhere else."""
+
+    def __init__(self, pids, interval: float = 0.2):
+        self.pids, self.interval = list(pids), interval
+        self.seconds = 0.0
+        self._start: dict[tuple, float] = {}  # (pid, created) -> CPU time when first seen
+        self._last: dict[tuple, float] = {}
+        self._stop = threading.Event()
+
+    def _sample(self, first: bool = False) -> None:
+        import psutil
+
+        for pid in self.pids:
+            try:
+                root = psutil.Process(pid)
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for process in tree:
+                try:
+                    key, times = (process.pid, process.create_time()), process.cpu_times()
+                except psutil.Error:
+                    continue
+                self._start.setdefault(key, times.user + times.system if first else 0.0)
+                self._last[key] = times.user + times.system
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> "CpuTime":
+        self._sample(first=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self.seconds = sum(self._last[key] - self._start[key] for key in self._last)
 
 
 def _signal_group(pgid: int, signum: int) -> None:

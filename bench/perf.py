@@ -30,8 +30,9 @@ searches helps: the OS's file cache for all, and the postings morgue has read; n
 result pages, which would answer without searching). Then ``morgue serve`` answers the
 search page (``/``) from ``--clients`` concurrent clients over loopback for
 ``--seconds``: the mix in turn, over and over, then searches drawn anew (up to
-NEW_SEARCHES, none of the mix), each asked once. Requests that fail (an answer other
-than 200, or none) are counted, and make the benchmark exit 1 after its report.
+NEW_SEARCHES, none of the mix), each asked once, with the CPU time per request of
+``morgue serve`` (its processes) and of the shard servers. Requests that fail (an answer
+other than 200, or none) are counted, and make the benchmark exit 1 after its report.
 
 Every figure is printed for each system and as a ratio of morgue's to the others'
 (above 1 means morgue is better), and, after all sizes, morgue's figures by size.
@@ -61,7 +62,7 @@ from indexer.settings import Settings
 from whoosh.analysis import STOP_WORDS
 
 from . import reference, synthetic
-from .load import Server, ShardServers, run_load
+from .load import CpuTime, Server, ShardServers, run_load
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEMS = {"whoosh": lambda w: reference.WhooshPlain(w, stemming=True),
@@ -245,8 +246,7 @@ def measure_size(n: int, args, workdir: Path) -> dict[str, dict[str, float]]:
             disk_size(path) for path in (shards_dir / "current").glob("shard-*")) / 2**20
         with ShardServers(shards_dir, count) as servers:
             figures[key].update(page_latencies(shards_dir, searches, servers.settings))
-            figures[key].update(web_loads(shards_dir, searches, fresh, args,
-                                          servers.settings.environment()))
+            figures[key].update(web_loads(shards_dir, searches, fresh, args, servers))
     if "morgue" in args.systems:
         figures["morgue"].update(page_latencies(index_dir, searches))
         seconds, _, cpu = run_measured(morgue_index(files, index_dir, "--rebuild"))
@@ -269,30 +269,41 @@ def page_latencies(index_dir: Path, searches, settings: Settings = Settings()):
                      lambda page: page.articles)
 
 
-def web_loads(index_dir: Path, searches, fresh, args, environment=None) -> dict[str, float]:
+def web_loads(index_dir: Path, searches, fresh, args, servers: ShardServers | None = None
+              ) -> dict[str, float]:
     """Requests per second of the search page, and its failed requests, for the mix
-    ``searches`` and for the searches ``fresh``, each asked once."""
+    ``searches`` and for the searches ``fresh``, each asked once; for the latter, the
+    CPU time per request of the web app and of the shard ``servers`` (if any)."""
     figures = {}
     for name, asked in (("search page", searches), ("new searches", fresh)):
-        figures[f"{name} req/s"], figures[f"{name} errors"] = web_load(
-            index_dir, asked, args, environment)
+        rate, errors, app, shards = web_load(index_dir, asked, args, servers)
+        figures.update({f"{name} req/s": rate, f"{name} errors": errors})
+    figures["new searches app CPU ms"] = app
+    if servers:
+        figures["new searches shard CPU ms"] = shards
     return figures
 
 
-def web_load(index_dir: Path, searches, args, environment=None) -> tuple[float, int]:
+def web_load(index_dir: Path, searches, args, servers: ShardServers | None = None):
     """Requests per second of the search page for ``searches`` (in turn, again and
-    again) from ``args.clients`` clients, served with ``environment``, and how many
-    requests failed (an answer other than 200, or none)."""
+    again) from ``args.clients`` clients, served over ``servers`` (if given), how many
+    requests failed (an answer other than 200, or none), and the CPU time (ms) per
+    request of ``morgue serve`` and of the shard servers."""
     paths = ["/?" + urllib.parse.urlencode(dict(
         q=morgue_request(s).q, sort=morgue_request(s).sort)) for s in searches]
-    with Server(index_dir, environment=environment) as server:
-        stats = run_load(server.url, paths, args.clients, args.seconds)
+    with Server(index_dir, environment=servers.settings.environment() if servers else None
+                ) as server:
+        with CpuTime([server.process.pid]) as app, CpuTime(servers.pids if servers else []
+                                                           ) as shards:
+            stats = run_load(server.url, paths, args.clients, args.seconds)
     errors = {**{f"status {status}": n for status, n in stats.statuses.items()
                  if status != 200}, **stats.failures}
     print(f"  search page: {stats.requests} requests for {len(set(paths))} searches in "
           f"{stats.seconds:.1f} s from {args.clients} clients, "
           + (", ".join(f"{n} {what}" for what, n in errors.items()) or "no errors"), flush=True)
-    return stats.requests / stats.seconds, sum(errors.values())
+    per_request = 1000 / max(stats.requests, 1)
+    return (stats.requests / stats.seconds, sum(errors.values()), app.seconds * per_request,
+            shards.seconds * per_request)
 
 
 # -- reporting ---------------------------------------------------------------------------
