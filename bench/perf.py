@@ -301,6 +301,8 @@ def web_load(index_dir: Path, searches, args, servers: ShardServers | None = Non
     print(f"  search page: {stats.requests} requests for {len(set(paths))} searches in "
           f"{stats.seconds:.1f} s from {args.clients} clients, "
           + (", ".join(f"{n} {what}" for what, n in errors.items()) or "no errors"), flush=True)
+    if errors:  # what the server said of them
+        print("    " + "\n    ".join(server.process.stderr.read().splitlines()[-10:]))
     per_request = 1000 / max(stats.requests, 1)
     return (stats.requests / stats.seconds, sum(errors.values()), app.seconds * per_request,
             shards.seconds * per_request)
