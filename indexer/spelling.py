@@ -52,7 +52,7 @@ def _word_lists(reader, letter: str) -> list:
     a Whoosh index (kept from one search to the next), or one of a Xapian database's."""
     if isinstance(reader, IndexReader):
         return [_vocabulary(leaf).get(letter, ()) for leaf, _ in segments.leaves(reader)]
-    return [[word.decode("utf-8") for word in reader.expand_prefix("body_exact", letter)]]
+    return [reader.vocabulary(letter)]
 
 
 def _nearest(reader, word: str) -> list[str]:

@@ -4,9 +4,15 @@ order of results by relevance differs (README says why)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from indexer.query import parse_query
 from indexer.request import SearchRequest
+
+xapian = pytest.importorskip("xapian")
+from indexer.shards.translate import to_xapian  # noqa: E402 (needs xapian)
 
 QUERIES = ["oil", "oil prices", '"oil prices"', "oil OR gold", "oil -prices", "NOT oil",
            "pri*", "gold~", "title:oil", "date:1987-03", "said", "tag:acq", "*",
@@ -38,3 +44,18 @@ def test_sorted_by_date_the_results_are_in_the_same_order(whoosh_archive, sharde
         dates = [[hit.published for hit in archive.search(request).hits]
                  for archive in (whoosh_archive, sharded_archive)]
         assert dates[0] == dates[1]
+
+
+def test_threads_translating_queries_at_once_share_nothing_of_xapian(sharded_archive):
+    """A query's translation shares no Xapian object between threads: the count of
+    references of one shared object (Xapian's own MatchAll) is not atomic, and threads
+    translating ``NOT oil`` at once crashed the server."""
+    query = parse_query("NOT oil").query
+
+    def translate(_):
+        db = xapian.Database()
+        for _ in range(20_000):
+            to_xapian(query, db)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(translate, range(4)))

@@ -217,10 +217,11 @@ class View:
         return self._run(find)
 
     def corrections(self, text: str, known: int):
-        return self._run(lambda db: spelling.corrections(Words(db), text, known=known))
+        return self._run(lambda db: spelling.corrections(Words(db, self.version), text,
+                                                         known=known))
 
     def spelling(self, text: str) -> str | None:
-        return self._run(lambda db: spelling.suggest(Words(db), text))
+        return self._run(lambda db: spelling.suggest(Words(db, self.version), text))
 
     def suggest(self, text: str):
         return self._run(lambda db: suggest.suggest(Searcher(db), text))

@@ -50,14 +50,14 @@ class _Translation:
 
     def _unscaled(self, q: wq.Query) -> xapian.Query:
         if q is wq.NullQuery:
-            return Q.MatchNothing
+            return _nothing()
         if isinstance(q, wq.Every):
-            return Q.MatchAll
+            return _everything()
         if isinstance(q, wq.DateRange):
             return _dates(q)
         if isinstance(q, (wq.Term, wq.MultiTerm, wq.Phrase)) and \
                 q.fieldname not in layout.PREFIXES:
-            return Q.MatchNothing  # a field the layout has no terms for
+            return _nothing()  # a field the layout has no terms for
         if isinstance(q, wq.MultiTerm):  # a pattern, expanded or not: any of its words
             return Q(Q.OP_OR, [_term(q.fieldname, text)
                                for _, text in q.expanded_terms(Words(self.db))])
@@ -69,7 +69,7 @@ class _Translation:
         if isinstance(q, wq.Phrase):
             return _phrase(q)
         if isinstance(q, wq.Not):
-            return Q(Q.OP_AND_NOT, Q.MatchAll, self.query(q.query))
+            return Q(Q.OP_AND_NOT, _everything(), self.query(q.query))
         if isinstance(q, wq.And):
             return self._and(q.subqueries)
         if isinstance(q, wq.Or):
@@ -87,8 +87,18 @@ class _Translation:
         from every article), not matched one by one."""
         positive = [self.query(s) for s in subqueries if not isinstance(s, wq.Not)]
         negative = [self.query(s.query) for s in subqueries if isinstance(s, wq.Not)]
-        found = Q(Q.OP_AND, positive) if positive else Q.MatchAll
+        found = Q(Q.OP_AND, positive) if positive else _everything()
         return Q(Q.OP_AND_NOT, found, Q(Q.OP_OR, negative)) if negative else found
+
+
+# Built anew each time: Xapian's own MatchAll and MatchNothing are single objects whose
+# reference counts are not atomic, so sharing them between threads crashes a server.
+def _everything() -> xapian.Query:
+    return Q("")
+
+
+def _nothing() -> xapian.Query:
+    return Q()
 
 
 def _term(field: str, text) -> str:

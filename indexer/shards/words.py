@@ -18,7 +18,10 @@ from rapidfuzz.distance import OSA
 from whoosh.reading import IndexReader
 
 from ..schema import SCHEMA
+from ..segments import Kept
 from . import layout
+
+VOCABULARIES = 200  # word lists kept (one per first letter and version)
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,27 @@ class TermInfo:
         return self.articles
 
 
+_vocabularies = Kept(VOCABULARIES)  # the words beginning with each letter, by version
+
+
 class Words:
-    """The words of the fields of ``db``, as a Whoosh reader lists them."""
+    """The words of the fields of ``db``, as a Whoosh reader lists them; ``version``,
+    when given, names what ``db`` holds (see :meth:`ShardSet.version`), so that word
+    lists read from it are kept for the next search of the same version."""
 
     schema = SCHEMA
 
-    def __init__(self, db: xapian.Database):
-        self.db = db
+    def __init__(self, db: xapian.Database, version=None):
+        self.db, self.version = db, version
+
+    def vocabulary(self, letter: str) -> list[str]:
+        """The words of the articles beginning with ``letter``, as written: read from
+        every shard once per version (each search offering a spelling would read them
+        over the network otherwise)."""
+        def read():
+            return [word.decode("utf-8") for word in self.expand_prefix("body_exact", letter)]
+        return read() if self.version is None else _vocabularies.get((self.version, letter),
+                                                                     read)
 
     def reader(self) -> "Words":
         """Itself: what spelling reads of a Whoosh searcher is its reader."""
