@@ -10,6 +10,7 @@ import pytest
 
 from indexer.query import parse_query
 from indexer.request import SearchRequest
+from indexer.search import Archive
 
 xapian = pytest.importorskip("xapian")
 from indexer.shards.translate import to_xapian  # noqa: E402 (needs xapian)
@@ -59,3 +60,13 @@ def test_threads_translating_queries_at_once_share_nothing_of_xapian(sharded_arc
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(translate, range(4)))
+
+
+def test_warming_reads_the_word_lists_ahead_without_changing_an_answer(sharded_archive):
+    request = SearchRequest(q="oli prises")  # corrected: read from the word lists
+    cold = Archive(sharded_archive.index_dir, pages_kept=0,
+                   settings=sharded_archive.settings).search(request)
+    warmed = Archive(sharded_archive.index_dir, pages_kept=0,
+                     settings=sharded_archive.settings)
+    warmed.warm()
+    assert counted(warmed.search(request)) == counted(cold) and cold.total

@@ -252,4 +252,12 @@ class ShardedIndex:
             shards.close()
 
     def warm(self) -> None:
-        """Nothing to read ahead: the shards' servers keep what they read."""
+        """Read now the word lists spelling corrections read (the shards' servers keep
+        the rest), through connections of its own, closed after: a server does this
+        before it forks its workers, which inherit no connection."""
+        shards = ShardSet(self.index_dir, self.settings)
+        try:
+            version = shards.version()
+            shards.run(lambda db: Words(db, version).read_vocabulary())
+        finally:
+            shards.close()

@@ -56,6 +56,16 @@ class Words:
         return read() if self.version is None else _vocabularies.get((self.version, letter),
                                                                      read)
 
+    def read_vocabulary(self) -> None:
+        """Read every first letter's word list now, in one pass over the shards' words,
+        rather than each when a correction first needs it."""
+        by_letter: dict[str, list[str]] = {}
+        for word in self.expand_prefix("body_exact", ""):
+            word = word.decode("utf-8")
+            by_letter.setdefault(word[0], []).append(word)
+        for letter, words in by_letter.items():
+            _vocabularies.keep((self.version, letter), words)
+
     def reader(self) -> "Words":
         """Itself: what spelling reads of a Whoosh searcher is its reader."""
         return self
