@@ -22,7 +22,7 @@ from whoosh.qparser import (AndGroup, FieldAliasPlugin, FuzzyTermPlugin, Multifi
 from .analysis import TOKEN_PATTERN
 from .datequery import DatePlugin
 from .deadline import Deadline, TimedReader, TooSlow
-from .schema import DEFAULT_FIELDS, EXACT_TWIN, SCHEMA
+from .schema import DEFAULT_FIELDS, EXACT_TWIN, FILTERS, SCHEMA
 
 MAX_QUERY_CHARS = 1000
 MAX_EXPANSIONS = 500  # words a prefix or fuzzy pattern may stand for
@@ -253,6 +253,15 @@ def bound_expansions(query: wq.Query, reader,
     notices += [f"looking up the words {name!r} stands for took too long, so it was left "
                 "out: make it longer" for name in sorted(too_slow)]
     return query.accept(visit).normalize(), _sentence(notices)
+
+
+def filter_query(filters) -> wq.Query | None:
+    """The query of a search's ``filters`` ((name, value) pairs): values of one facet
+    ORed, facets ANDed; None without filters."""
+    by_facet: dict[str, list] = {}
+    for name, value in filters:
+        by_facet.setdefault(name, []).append(wq.Term(FILTERS[name], value))
+    return wq.And([wq.Or(terms) for terms in by_facet.values()]) if by_facet else None
 
 
 def _pattern(q: wq.MultiTerm) -> str:

@@ -18,20 +18,11 @@ from whoosh.scoring import BM25F
 
 from . import matches, related, segments, spelling, suggest, vectors
 from .deadline import Deadline, timed_search
-from .query import bound_expansions
+from .query import bound_expansions, filter_query
 from .request import SearchRequest
-from .schema import FILTERS
 from .store import live_generation, open_live
 
 RANK_FIRST = 40  # results ranked at first for a page (more if near-duplicates hide some)
-
-
-def _filters(request: SearchRequest):
-    """The filter query of ``request``: values of one facet ORed, facets ANDed."""
-    by_facet: dict[str, list] = {}
-    for name, value in request.filters:
-        by_facet.setdefault(name, []).append(wq.Term(FILTERS[name], value))
-    return wq.And([wq.Or(terms) for terms in by_facet.values()]) if by_facet else None
 
 
 class Ranking:
@@ -47,7 +38,7 @@ class Ranking:
         self.request, self.deadline = request, deadline
         self.found = matches.Matcher(searcher, deadline)
         self.table = self.found.table
-        self.mask = self.found.mask(wq.And([query, _filters(request) or wq.Every()]))
+        self.mask = self.found.mask(wq.And([query, filter_query(request.filters) or wq.Every()]))
         self.complete = self.found.complete  # False when the deadline cut the search short
         self.articles = int(self.mask.sum())
         if request.filter_values("cluster"):  # within a cluster, every article is a result
@@ -145,7 +136,7 @@ class View:
     def count(self, query, request: SearchRequest, deadline: Deadline) -> int:
         """How many articles match ``query`` and the filters of ``request``."""
         found = matches.Matcher(self.searcher, deadline)
-        return int(found.mask(wq.And([query, _filters(request) or wq.Every()])).sum())
+        return int(found.mask(wq.And([query, filter_query(request.filters) or wq.Every()])).sum())
 
     def stored(self, docnum: int) -> dict:
         return self.searcher.stored_fields(docnum)

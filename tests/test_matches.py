@@ -10,11 +10,10 @@ from whoosh import sorting
 
 from indexer.deadline import Deadline, timed_search
 from indexer.matches import scoring
-from indexer.query import bound_expansions, parse_query
+from indexer.query import bound_expansions, filter_query, parse_query
 from indexer.schema import FACETS
 from indexer.request import SearchRequest
 from indexer.search import Archive
-from indexer.whoosh_backend import _filters
 from indexer.writing import index_paths
 
 QUERIES = ["oil", "oil prices", '"oil prices"', "oil OR gold", "oil -prices", "NOT oil",
@@ -35,7 +34,8 @@ def whoosh_collected(archive, request: SearchRequest):
         sorting.FieldFacet("dated", reverse=True),
         sorting.FieldFacet("published", reverse=request.sort == "newest")])
     results, complete = timed_search(
-        searcher, query, Deadline(60), limit=None, filter=_filters(request), sortedby=sortedby,
+        searcher, query, Deadline(60), limit=None, filter=filter_query(request.filters),
+        sortedby=sortedby,
         groupedby={name: sorting.FieldFacet(field, maptype=sorting.Count)
                    for name, field in FACETS.items()})
     assert complete
