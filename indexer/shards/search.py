@@ -22,9 +22,8 @@ from whoosh import query as wq
 
 from .. import spelling, suggest
 from ..deadline import Deadline
-from ..query import bound_expansions
+from ..query import bound_expansions, filter_query
 from ..request import SearchRequest
-from ..schema import FILTERS
 from ..settings import Settings
 from . import layout, related
 from .connect import ShardSet
@@ -33,14 +32,9 @@ from .words import Words
 
 
 def _filtered(query, request: SearchRequest):
-    """``query`` restricted to the filters of ``request``: values of one facet ORed,
-    facets ANDed."""
-    by_facet: dict[str, list] = {}
-    for name, value in request.filters:
-        by_facet.setdefault(name, []).append(wq.Term(FILTERS[name], value))
-    if not by_facet:
-        return query
-    return wq.Require(query, wq.And([wq.Or(terms) for terms in by_facet.values()]))
+    """``query`` restricted to the filters of ``request``."""
+    filters = filter_query(request.filters)
+    return query if filters is None else wq.Require(query, filters)
 
 
 def missing_notice(missing: dict[str, str]) -> str:
@@ -198,12 +192,7 @@ class View:
 
     def count(self, query, request: SearchRequest, deadline: Deadline) -> int:
         """How many articles match ``query`` and the filters of ``request``."""
-        def count(db):
-            enquire = xapian.Enquire(db)
-            enquire.set_query(to_xapian(_filtered(query, request), db))
-            enquire.set_weighting_scheme(xapian.BoolWeight())
-            return enquire.get_mset(0, 0, db.get_doccount()).get_matches_estimated()
-        return self._run(count)
+        return self._run(lambda db: Searcher(db).count(_filtered(query, request)))
 
     @staticmethod
     def stored(stored: dict) -> dict:

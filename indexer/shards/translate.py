@@ -155,6 +155,7 @@ class Searcher(Words):
                 for match in self._enquire(query).get_mset(0, limit)]
 
     def count(self, query: wq.Query) -> int:
-        """How many articles match ``query``."""
-        every = self.db.get_doccount()
-        return self._enquire(query).get_mset(0, 0, every).get_matches_estimated()
+        """How many articles match ``query`` (counted, not weighed)."""
+        enquire = self._enquire(query)
+        enquire.set_weighting_scheme(xapian.BoolWeight())
+        return enquire.get_mset(0, 0, self.db.get_doccount()).get_matches_estimated()
