@@ -157,16 +157,22 @@ def find(searcher, title: str, body: str, published: datetime | None = None,
         if cluster in candidates:
             candidates[cluster]["copies"] += 1
             continue
-        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
         common = set(matrix.row(docnum)[0].tolist())
-        shared = [f"“{name}”" for name in names if name in text]
-        words = [shown[term] for term in key if term in common]
-        if len(words) < MIN_SHARED and not shared:
-            continue  # one word in common is chance, not a relation
-        candidates[cluster] = dict(stored=stored, score=float(scores[docnum]), copies=1,
-                                   shared=shared + words)
+        reasons = shared_with(stored, names, [shown[term] for term in key if term in common])
+        if reasons:
+            candidates[cluster] = dict(stored=stored, score=float(scores[docnum]), copies=1,
+                                       shared=reasons)
     result.stories = _rerank(list(candidates.values()), published, limit)
     return result
+
+
+def shared_with(stored: dict, names: list[str], words: list[str]) -> list[str]:
+    """What a candidate (its ``stored`` fields) shares with the text: those of its
+    ``names`` it has, quoted, then the key ``words`` it has; none (it is no related
+    story) when that is a single word, since one word in common is chance."""
+    text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
+    shared = [f"“{name}”" for name in names if name in text]
+    return shared + words if len(words) >= MIN_SHARED or shared else []
 
 
 def _rerank(candidates: list[dict], published: datetime | None, limit: int):

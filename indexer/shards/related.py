@@ -18,8 +18,8 @@ import xapian
 
 from .. import vectors
 from ..duplicates import JACCARD, signature
-from ..related import (CANDIDATES, CHOICE, KEY_TERMS, MIN_SHARED, RelatedList, _names,
-                       _rerank)
+from ..related import (CANDIDATES, CHOICE, KEY_TERMS, RelatedList, _names, _rerank,
+                       shared_with)
 from . import layout
 from .translate import weighting
 
@@ -109,11 +109,9 @@ def find(db: xapian.Database, title: str, body: str, published: datetime | None 
         if mine is not None and theirs is not None and (mine == theirs).mean() >= JACCARD:
             continue  # the same story as the text, with small edits
         common = {stem for stem, _ in vectors.words(text)}
-        shared = [f"“{name}”" for name in names if name in text]
-        words = [shown[stem] for stem in key if stem in common]
-        if len(words) < MIN_SHARED and not shared:
-            continue  # one word in common is chance, not a relation
-        candidates.append(dict(stored=stored, score=item.weight, copies=item.collapse_count + 1,
-                               shared=shared + words))
+        reasons = shared_with(stored, names, [shown[stem] for stem in key if stem in common])
+        if reasons:
+            candidates.append(dict(stored=stored, score=item.weight,
+                                   copies=item.collapse_count + 1, shared=reasons))
     result.stories = _rerank(candidates, published, limit)
     return result
