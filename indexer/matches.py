@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.idsets import DocIdSet
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
 from . import segments
+from .codec import BlockMatcher
 from .deadline import Deadline
 from .schema import DEFAULT_FIELDS, FACETS
 
@@ -303,19 +303,9 @@ def _blocks(leaf, fieldname: str, btext: bytes, values: bool = False):
         return
     if isinstance(postings, FilterMatcher):  # the segment's deletions left out
         postings = postings.child
-    if isinstance(postings, W3LeafMatcher):
+    if isinstance(postings, BlockMatcher):
         while postings.is_active():
-            postings._read_data()
-            if postings._byteids:
-                postings._read_ids()
-                ids = np.asarray(postings._ids, np.int32)
-            else:  # steps from one document number to the next, as Whoosh stores them
-                ids = np.cumsum(np.asarray(postings._data[0], np.int32), dtype=np.int32)
-            postings._read_weights()
-            if values:
-                postings._read_values()
-            yield (ids, np.asarray(postings._weights, np.float32),
-                   postings._values if values else None)
+            yield (*postings.arrays(), postings.block_values() if values else None)
             postings._next_block()
     else:  # a term of one posting, kept inline
         while postings.is_active():

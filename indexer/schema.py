@@ -59,8 +59,9 @@ def _facet():
     return ID(sortable=True)
 
 
-# Raised whenever the fields change: an index of another version is rebuilt, not read.
-SCHEMA_VERSION = 5
+# Raised whenever the fields or their layout on disk change: an index of another version
+# is rebuilt, not read.
+SCHEMA_VERSION = 6
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),

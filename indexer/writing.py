@@ -32,6 +32,7 @@ from whoosh.writing import SegmentWriter
 
 from . import segments, vectors
 from .analysis import folded_words
+from .codec import Codec
 from .article import Article, parse_date
 from .duplicates import Clusters, words_signature
 from .schema import SCHEMA, ArticleText
@@ -193,7 +194,7 @@ def _write_segment(folder: str, spools: list[tuple[str, list[str]]]):
     articles) as one new segment of the index in ``folder``, unlocked (the indexing
     process holds the lock and commits it); the segment."""
     writer = _SegmentWriter(open_index(Path(folder)), _lk=False, limitmb=WRITER_MB,
-                           compound=False)
+                           compound=False, codec=Codec())
     for spool, clusters in spools:
         with open(spool, "rb") as file:
             articles, signatures = pickle.load(file)
@@ -356,7 +357,7 @@ class WhooshStore:
         self.searcher = live.searcher() if live is not None else None
         # Takes the lock, deletes replaced articles and commits; the new articles are
         # written by _write_segment, spooled in its temporary directory meanwhile.
-        self.writer = self.target.writer(compound=False)
+        self.writer = self.target.writer(compound=False, codec=Codec())
         self.spool_folder = self.writer.temp_storage().folder
 
     def indexed(self):
