@@ -167,10 +167,11 @@ class Matcher:
         if isinstance(q, wq.Term):
             return self._term(q.fieldname, q.text)
         if isinstance(q, wq.And) or isinstance(q, wq.Require):
-            return np.logical_and.reduce([self._mask(s) for s in q.children()])
+            return _combined(np.logical_and, [self._mask(s) for s in q.children()],
+                             self.table.live)
         if isinstance(q, (wq.Or, wq.DisjunctionMax)) and getattr(q, "minmatch", 0) <= 1:
-            return np.logical_or.reduce([self._mask(s) for s in q.children()]
-                                        or [self._mask(wq.NullQuery)])
+            return _combined(np.logical_or, [self._mask(s) for s in q.children()],
+                             np.zeros(self.table.size, bool))
         if isinstance(q, wq.Not):
             return ~self._mask(q.query)
         if isinstance(q, wq.AndNot):
@@ -239,14 +240,14 @@ class Matcher:
         if isinstance(q, wq.Term):
             found = self._term_scores(q.fieldname, q.text, weighting)
         elif isinstance(q, wq.Phrase) and q.slop == 1:  # Whoosh: its words' scores added
-            found = np.add.reduce([self._term_scores(q.fieldname, word, weighting)
-                                   for word in q.words] or [np.zeros(self.table.size)])
+            found = _combined(np.add, [self._term_scores(q.fieldname, word, weighting)
+                                       for word in q.words], np.zeros(self.table.size))
             found[~self._phrase(q)] = 0
         elif isinstance(q, (wq.And, wq.Or, wq.AndMaybe)) and not getattr(q, "scale", None):
             parts = [self.scores(s) for s in q.children()]
             if any(part is None for part in parts):
                 return None
-            found = np.add.reduce(parts) if parts else np.zeros(self.table.size)
+            found = _combined(np.add, parts, np.zeros(self.table.size))
         elif isinstance(q, wq.AndNot):
             found = self.scores(q.a)
         else:
@@ -284,6 +285,19 @@ class Matcher:
                 break
             mask[docnum] = True
         return mask
+
+
+def _combined(operation: np.ufunc, arrays: list[np.ndarray], empty: np.ndarray
+              ) -> np.ndarray:
+    """``arrays`` (of the same length) combined by ``operation`` one after another, into
+    a new array (``operation.reduce`` would first copy them all into one two-dimensional
+    array); ``empty`` when there are none. The arrays given are left as they are."""
+    if len(arrays) < 2:
+        return arrays[0] if arrays else empty
+    result = operation(arrays[0], arrays[1])
+    for array in arrays[2:]:
+        operation(result, array, out=result)
+    return result
 
 
 def _to_bytes(leaf, fieldname: str, text) -> bytes | None:
