@@ -18,7 +18,8 @@ import struct
 import zlib
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher,
+                                  W3PostingsWriter)
 from whoosh.system import emptybytes
 from whoosh.util.numeric import length_to_byte
 
@@ -29,6 +30,9 @@ LEVEL = 3  # zlib's compression level, as Whoosh's
 class Codec(W3Codec):
     """Whoosh 3's codec, writing and reading the postings of terms in array blocks;
     term vectors (postings keyed by terms) stay as Whoosh writes them."""
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
         if byteids:
@@ -43,34 +47,70 @@ class Codec(W3Codec):
         return BlockMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
+class _FieldWriter(W3FieldWriter):
+    def add_term(self, term: bytes, *postings) -> None:
+        """Write a term and all its postings at once (see :meth:`_BlockWriter.add_arrays`)."""
+        self.start_term(term)
+        self._postwriter.add_arrays(*postings)
+        self.finish_term()
+
+
 class _BlockWriter(W3PostingsWriter):
+    """Whoosh 3's postings writer, writing array blocks: a posting at a time as Whoosh's
+    writers add them, or a term's postings at once (:meth:`add_arrays`)."""
+
     def _write_block(self, last=False):
+        self._terminfo.add_block(self)
+        sizes = np.fromiter(map(len, self._values), np.uint32, len(self._values))
+        self._put(np.frombuffer(self._ids, np.uint32), np.frombuffer(self._weights, np.float32),
+                  sizes, emptybytes.join(self._values), self._maxweight, self._minlength,
+                  self._maxlength, last)
+        self._new_block()
+
+    def add_arrays(self, ids, weights, sizes, values: bytes, lengths) -> None:
+        """Write the postings of the term started, all at once: the documents
+        (ascending), weights, each value's size and the values joined, and the length of
+        the field in each document (0 where it keeps none)."""
+        terminfo, n = self._terminfo, len(ids)
+        terminfo._weight += float(weights.sum(dtype=np.float64))
+        terminfo._df += n
+        terminfo._minid, terminfo._maxid = int(ids[0]), int(ids[-1])
+        ends = np.cumsum(sizes, dtype=np.int64).tolist()
+        for start in range(0, n, self._blocklimit):
+            stop = min(start + self._blocklimit, n)
+            block, found = lengths[start:stop], lengths[start:stop][lengths[start:stop] > 0]
+            shortest = int(found.min()) if len(found) else None
+            if shortest is not None:
+                terminfo._minlength = min(terminfo._minlength or shortest, shortest)
+            terminfo._maxlength = max(terminfo._maxlength, int(block.max()))
+            heaviest = float(weights[start:stop].max())
+            terminfo._maxweight = max(terminfo._maxweight, heaviest)
+            self._put(ids[start:stop], weights[start:stop], sizes[start:stop],
+                      values[ends[start - 1] if start else 0:ends[stop - 1]], heaviest,
+                      shortest, int(block.max()), stop == n)
+
+    def _put(self, ids, weights, sizes, values: bytes, heaviest, shortest, longest, last):
+        """Write one block: the documents as steps from the one before and the weights,
+        then the values (each one's size first when they vary)."""
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        ids = np.asarray(self._ids, np.uint32)
-        head = zlib.compress(np.diff(ids, prepend=np.uint32(0)).astype("<u4").tobytes()
-                             + np.asarray(self._weights, "<f4").tobytes(), LEVEL)
-        data = HEAD.pack(len(head)) + head + _values_bytes(self._values,
-                                                          self._format.fixed_value_size())
+        steps = ids.astype("<u4")
+        steps[1:] -= steps[:-1].copy()
+        data = zlib.compress(steps.tobytes() + weights.astype("<f4", copy=False).tobytes(),
+                             LEVEL)
+        data = HEAD.pack(len(data)) + data
+        fixedsize = self._format.fixed_value_size()
+        if fixedsize != 0:
+            data += zlib.compress(
+                (emptybytes if fixedsize else sizes.astype("<u4", copy=False).tobytes())
+                + values, LEVEL)
         # The block header Whoosh 3's matcher reads, compression always on.
-        info = pickle.dumps((len(ids), int(ids[-1]), self._maxweight, LEVEL,
-                             length_to_byte(self._minlength),
-                             length_to_byte(self._maxlength)), 2)
+        info = pickle.dumps((len(ids), int(ids[-1]), heaviest, LEVEL, length_to_byte(shortest),
+                             length_to_byte(longest)), 2)
         self._postfile.write_int(-(len(info) + len(data)) if last else len(info) + len(data))
         self._postfile.write(info)
         self._postfile.write(data)
         self._blockcount += 1
-        self._new_block()
-
-
-def _values_bytes(values: list[bytes], fixedsize: int | None) -> bytes:
-    """The block's values: nothing when they have no size, else compressed (each one's
-    length first when they vary)."""
-    if fixedsize == 0:
-        return emptybytes
-    lengths = emptybytes if fixedsize else np.fromiter(map(len, values), "<u4").tobytes()
-    return zlib.compress(lengths + emptybytes.join(values), LEVEL)
 
 
 class BlockMatcher(W3LeafMatcher):

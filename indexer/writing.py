@@ -23,8 +23,9 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timezone
-from itertools import repeat
+from itertools import groupby, repeat
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from .analysis import folded_words
 from .codec import Codec
 from .article import Article, parse_date
 from .duplicates import Clusters, words_signature
+from .pool import ArrayPool
 from .schema import SCHEMA, ArticleText
 from .sources import Skip, SourceError, SourceFile, find_sources, read_articles
 from .settings import settings
@@ -43,7 +45,6 @@ from .store import WriteSession, open_index, read_sources, write_sources
 POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexing process
 BATCH = 64  # articles analysed by one task of the pool
 SEGMENT_MIN = 1000  # articles written before a run writes a second segment
-WRITER_MB = 256  # memory of each segment writer's posting pool
 AHEAD = 2  # tasks per worker submitted ahead of the one being written
 # Each text field of the schema, and the Article attribute it indexes.
 TEXT_SOURCES = {name: name.removesuffix("_exact") for name, kind in SCHEMA.items()
@@ -162,30 +163,29 @@ def _spool(articles: list[Article], spool: str) -> list[np.ndarray | None]:
     return signatures
 
 
-class _Lengths:
-    """The length of each field of each document of a segment being written, read at
-    once from its per-document ``reader`` for writing the postings (Whoosh reads the
-    length of a posting's field in its document from the column for every posting)."""
-
-    def __init__(self, reader, fieldnames):
-        self.lengths = {name: segments.field_lengths(reader, name, reader.doc_count_all())
-                        for name in fieldnames}
-
-    def doc_field_length(self, docnum: int, fieldname: str) -> int:
-        lengths = self.lengths.get(fieldname)
-        return int(lengths[docnum]) if lengths is not None else 0
-
-
 class _SegmentWriter(SegmentWriter):
-    """Whoosh's writer of a segment, writing the postings with the field lengths read
-    once (:class:`_Lengths`)."""
+    """Whoosh's writer of a segment, keeping the postings as arrays
+    (:class:`indexer.pool.ArrayPool`) and writing each term's postings at once."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pool = ArrayPool(os.path.join(self._tempstorage.folder,
+                                           f"postings-{self.newsegment.segment_id()}"))
+
+    def add_document(self, **fields):
+        super().add_document(**fields)
+        self.pool.save_if_full()
 
     def _flush_segment(self):
         self.perdocwriter.close()
-        reader = self.per_document_reader()
-        self.fieldwriter.add_postings(self.schema, _Lengths(reader, self.pool.fieldnames),
-                                      self.pool.iter_postings())
-        self.fieldwriter.close()
+        reader, writer = self.per_document_reader(), self.fieldwriter
+        for fieldname, terms in groupby(self.pool.terms(), key=itemgetter(0)):
+            lengths = segments.field_lengths(reader, fieldname, reader.doc_count_all())
+            writer.start_field(fieldname, self.schema[fieldname])
+            for _, term, docs, weights, sizes, values in terms:
+                writer.add_term(term, docs, weights, sizes, values, lengths[docs])
+            writer.finish_field()
+        writer.close()
         reader.close()
 
 
@@ -193,8 +193,7 @@ def _write_segment(folder: str, spools: list[tuple[str, list[str]]]):
     """Write the articles of ``spools`` (each a spool file and the cluster of each of its
     articles) as one new segment of the index in ``folder``, unlocked (the indexing
     process holds the lock and commits it); the segment."""
-    writer = _SegmentWriter(open_index(Path(folder)), _lk=False, limitmb=WRITER_MB,
-                           compound=False, codec=Codec())
+    writer = _SegmentWriter(open_index(Path(folder)), _lk=False, compound=False, codec=Codec())
     for spool, clusters in spools:
         with open(spool, "rb") as file:
             articles, signatures = pickle.load(file)

@@ -20,7 +20,8 @@ from indexer.article import Article, parse_date
 from indexer.request import SearchRequest
 from indexer.schema import EXACT, SCHEMA, ArticleText
 from indexer.search import Archive
-from indexer import writing
+from indexer import pool, writing
+from indexer.codec import Codec
 from indexer.store import WriteSession, open_live
 from indexer.writing import _SegmentWriter, document, index_paths, signature
 
@@ -95,7 +96,13 @@ def test_an_incremental_run_after_a_parallel_build_changes_nothing(builds):
     assert again.unchanged == again.total == first.total
 
 
-def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path):
+@pytest.mark.parametrize("chunk, window, chunks", [(pool.CHUNK, pool.WINDOW, 0), (5000, 700, 11)],
+                         ids=["one chunk", "several chunks read a window at a time"])
+def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path, monkeypatch,
+                                                                  chunk, window, chunks):
+    """Whoosh's own writer takes the postings one at a time, morgue's as arrays."""
+    monkeypatch.setattr(pool, "CHUNK", chunk)
+    monkeypatch.setattr(pool, "WINDOW", window)
     articles = [Article(id=r["id"], title=r["title"], body=r["body"], source=r["source"],
                         published=parse_date(r["date"]), tags=r["tags"])
                 for r in reuters_records(300)]
@@ -103,14 +110,16 @@ def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path):
     for kind in (SegmentWriter, _SegmentWriter):
         with WriteSession(tmp_path / kind.__name__) as session:
             ix = session.new_generation()
-            writer = kind(ix, _lk=False, compound=False)
+            writer = kind(ix, _lk=False, compound=False, codec=Codec())
             for article in articles:
                 writer.add_document(**document(article, signature(article), article.id))
+            saved = len(getattr(writer.pool, "chunks", ()))  # before the last
             segid = writer._finalize_segment().segid
         written.append({path.name.replace(segid, ""): path.read_bytes()
                         for path in Path(ix.storage.folder).iterdir() if segid in path.name})
     assert len(written[0]) > 10
     assert written[0] == written[1]
+    assert saved == chunks
 
 
 def _texts() -> list[str]:
