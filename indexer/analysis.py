@@ -84,6 +84,14 @@ def folded_words(text: str) -> list[str]:
     return [_fold(word) for word in _TOKEN.findall(text)]
 
 
+def word_spans(text: str) -> tuple[list[str], list[int], list[int]]:
+    """The words of ``text`` as :func:`folded_words` gives them, and where each starts
+    and ends in it."""
+    found = list(_TOKEN.finditer(text))
+    return ([_fold(match.group()) for match in found], [match.start() for match in found],
+            [match.end() for match in found])
+
+
 def stemmed_words(words: list[str]) -> list[tuple[int, str]]:
     """(position, term) of each word of ``folded_words`` that :func:`stemming_analyzer`
     keeps: stop words and one-letter words dropped, the rest stemmed and numbered on from
