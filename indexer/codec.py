@@ -5,10 +5,11 @@ Python tuples (document numbers, weights, and each posting's positions as a pick
 its own), so reading a block for any reason unpickles every posting's positions. Here a
 block is two compressed parts: the document numbers (as steps from the one before) and
 weights as little-endian arrays, which searching reads with ``np.frombuffer``; then the
-values (positions), read only by phrases and by Whoosh's own matchers. Everything else
-(block headers, term infos, the other files) is Whoosh 3's, so the index opens and
-merges as any Whoosh index does; a segment names its codec, so readers need nothing
-else.
+values (positions), read only by phrases and by Whoosh's own matchers. Whoosh's writers
+give the postings one at a time, morgue's segment writer (:mod:`indexer.pool`) a term's
+at once. Everything else (block headers, term infos, the other files) is Whoosh 3's, so
+the index opens and merges as any Whoosh index does; a segment names its codec, so
+readers need nothing else.
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ class _BlockWriter(W3PostingsWriter):
         terminfo._weight += float(weights.sum(dtype=np.float64))
         terminfo._df += n
         terminfo._minid, terminfo._maxid = int(ids[0]), int(ids[-1])
-        ends = np.cumsum(sizes, dtype=np.int64).tolist()
+        bounds = [0, *np.cumsum(sizes, dtype=np.int64).tolist()]  # of each value
         for start in range(0, n, self._blocklimit):
             stop = min(start + self._blocklimit, n)
-            block, found = lengths[start:stop], lengths[start:stop][lengths[start:stop] > 0]
+            block = lengths[start:stop]
+            found = block[block > 0]
             shortest = int(found.min()) if len(found) else None
             if shortest is not None:
                 terminfo._minlength = min(terminfo._minlength or shortest, shortest)
@@ -86,8 +88,8 @@ class _BlockWriter(W3PostingsWriter):
             heaviest = float(weights[start:stop].max())
             terminfo._maxweight = max(terminfo._maxweight, heaviest)
             self._put(ids[start:stop], weights[start:stop], sizes[start:stop],
-                      values[ends[start - 1] if start else 0:ends[stop - 1]], heaviest,
-                      shortest, int(block.max()), stop == n)
+                      values[bounds[start]:bounds[stop]], heaviest, shortest,
+                      int(block.max()), stop == n)
 
     def _put(self, ids, weights, sizes, values: bytes, heaviest, shortest, longest, last):
         """Write one block: the documents as steps from the one before and the weights,

@@ -27,7 +27,7 @@ COLUMNS = (("docs", np.int32), ("weights", np.float32), ("sizes", np.uint32))
 
 
 class ArrayPool:
-    """Postings in chunk files named ``prefix``-n-*; :attr:`add` takes one posting."""
+    """Postings in chunk files named ``prefix``-n.*; :attr:`add` takes one posting."""
 
     def __init__(self, prefix: str):
         self.prefix = prefix
