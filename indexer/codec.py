@@ -24,6 +24,8 @@ from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, 
 from whoosh.system import emptybytes
 from whoosh.util.numeric import length_to_byte
 
+# Raised whenever a block's layout changes: a Whoosh index of another one is rebuilt.
+LAYOUT = 1
 HEAD = struct.Struct("<I")  # the length of a block's first part
 LEVEL = 3  # zlib's compression level, as Whoosh's
 

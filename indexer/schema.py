@@ -59,9 +59,8 @@ def _facet():
     return ID(sortable=True)
 
 
-# Raised whenever the fields or their layout on disk change: an index of another version
-# is rebuilt, not read.
-SCHEMA_VERSION = 6
+# Raised whenever the fields change: an index of another version is rebuilt, not read.
+SCHEMA_VERSION = 5
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),

@@ -32,6 +32,7 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
+from .codec import LAYOUT
 from .schema import SCHEMA, SCHEMA_VERSION
 from .settings import BackendError
 
@@ -109,10 +110,11 @@ def check_backend(index_dir: Path, meta: dict, backend: str) -> None:
 
 def _current(generation: Path | None, backend: str = "whoosh") -> bool:
     """True when ``generation`` holds an index of this version of the schema for
-    ``backend``."""
+    ``backend`` (a Whoosh index: in this layout of its postings)."""
     meta = generation_meta(generation)
     return (meta.get("schema_version") == SCHEMA_VERSION and meta["backend"] == backend
-            and (backend != "whoosh" or whoosh_index.exists_in(str(generation))))
+            and (backend != "whoosh" or (meta.get("layout") == LAYOUT
+                                         and whoosh_index.exists_in(str(generation)))))
 
 
 def open_live(index_dir: Path):
@@ -173,7 +175,7 @@ class WriteSession:
 
     def new_generation(self):
         """Create an empty Whoosh index in a new generation directory (not yet live)."""
-        return MappedStorage(str(self.new_generation_dir())).create_index(SCHEMA)
+        return MappedStorage(str(self.new_generation_dir(layout=LAYOUT))).create_index(SCHEMA)
 
     def live_dir(self, backend: str, rebuild: bool = False) -> Path | None:
         """The live generation's directory, or None when none was published yet, it was

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from bench.corpora import write_jsonl
+from indexer.codec import LAYOUT
 from indexer.search import Archive
-from indexer.store import IndexBusy, WriteSession, live_generation, open_live
+from indexer.store import IndexBusy, IndexMissing, WriteSession, live_generation, open_live
 from indexer.writing import index_paths
 
 from conftest import search, reuters_records
@@ -269,3 +271,19 @@ def test_an_archive_of_no_articles_indexes_searches_and_relates(tmp_path):
     assert index_paths([sources], index).deleted == 1
     assert index_paths([sources], index).total == 0
     assert search(archive, "harbour").total == 0
+
+
+def test_an_index_of_an_older_layout_says_so_and_is_built_anew(tmp_path):
+    write_jsonl(tmp_path / "wire.jsonl", reuters_records(50))
+    index = tmp_path / "index"
+    index_paths([tmp_path / "wire.jsonl"], index)
+    meta_file = live_generation(index) / "morgue.json"
+    meta = json.loads(meta_file.read_text())
+    assert meta["layout"] == LAYOUT
+    del meta["layout"]  # as morgue wrote it before postings were kept in array blocks
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(IndexMissing, match="built by another version of morgue: rebuild it"):
+        open_live(index)
+    summary = index_paths([tmp_path / "wire.jsonl"], index)
+    assert summary.added == summary.total == 50
+    assert search(Archive(index), "oil").total > 0
