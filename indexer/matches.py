@@ -7,9 +7,10 @@ matches of a query are a mask over the index's documents: each term's postings a
 a block at a time and combined with NumPy's boolean operations, and scored with
 Whoosh's own BM25F formula over whole arrays. Facet values, clusters and dates are
 arrays read once from each segment's columns (a segment never changes), so counting a
-facet is one ``bincount`` and sorting by date or score one ``lexsort``. Reading blocks
-and field lengths uses Whoosh's codec below its public API (whoosh-reloaded 2.7);
-tests/test_matches.py checks every figure and order against Whoosh's own.
+facet is one ``bincount`` and sorting by date or score one ``lexsort``. Blocks are read
+as arrays through morgue's codec (:mod:`indexer.codec`), field lengths from Whoosh's
+columns below its public API (whoosh-reloaded 2.7); tests/test_matches.py checks every
+figure and order against Whoosh's own.
 """
 
 from __future__ import annotations

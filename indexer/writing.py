@@ -33,8 +33,8 @@ from whoosh.writing import SegmentWriter
 
 from . import segments, vectors
 from .analysis import folded_words
-from .codec import Codec
 from .article import Article, parse_date
+from .codec import Codec
 from .duplicates import Clusters, words_signature
 from .pool import ArrayPool
 from .schema import SCHEMA, ArticleText
