@@ -264,6 +264,12 @@ def filter_query(filters) -> wq.Query | None:
     return wq.And([wq.Or(terms) for terms in by_facet.values()]) if by_facet else None
 
 
+def filtered(query: wq.Query, filters) -> wq.Query:
+    """``query`` restricted by a search's ``filters`` (see :func:`filter_query`)."""
+    restriction = filter_query(filters)
+    return query if restriction is None else wq.Require(query, restriction)
+
+
 def _pattern(q: wq.MultiTerm) -> str:
     """The pattern as the search box writes it."""
     if isinstance(q, wq.FuzzyTerm):

@@ -13,12 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from . import matches, related, segments, spelling, suggest, vectors
 from .deadline import Deadline, timed_search
-from .query import bound_expansions, filter_query
+from .query import bound_expansions, filtered
 from .request import SearchRequest
 from .store import live_generation, open_live
 
@@ -38,7 +37,7 @@ class Ranking:
         self.request, self.deadline = request, deadline
         self.found = matches.Matcher(searcher, deadline)
         self.table = self.found.table
-        self.mask = self.found.mask(wq.And([query, filter_query(request.filters) or wq.Every()]))
+        self.mask = self.found.mask(filtered(query, request.filters))
         self.complete = self.found.complete  # False when the deadline cut the search short
         self.articles = int(self.mask.sum())
         if request.filter_values("cluster"):  # within a cluster, every article is a result
@@ -136,7 +135,7 @@ class View:
     def count(self, query, request: SearchRequest, deadline: Deadline) -> int:
         """How many articles match ``query`` and the filters of ``request``."""
         found = matches.Matcher(self.searcher, deadline)
-        return int(found.mask(wq.And([query, filter_query(request.filters) or wq.Every()])).sum())
+        return int(found.mask(filtered(query, request.filters)).sum())
 
     def stored(self, docnum: int) -> dict:
         return self.searcher.stored_fields(docnum)

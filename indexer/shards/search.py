@@ -18,23 +18,16 @@ import time
 from pathlib import Path
 
 import xapian
-from whoosh import query as wq
 
 from .. import spelling, suggest
 from ..deadline import Deadline
-from ..query import bound_expansions, filter_query
+from ..query import bound_expansions, filtered
 from ..request import SearchRequest
 from ..settings import Settings
 from . import layout, related
 from .connect import ShardSet
 from .translate import Searcher, to_xapian, weighting
 from .words import Words
-
-
-def _filtered(query, request: SearchRequest):
-    """``query`` restricted to the filters of ``request``."""
-    filters = filter_query(request.filters)
-    return query if filters is None else wq.Require(query, filters)
 
 
 def missing_notice(missing: dict[str, str]) -> str:
@@ -69,7 +62,7 @@ class Ranking:
     ``request`` asks for is fetched with them, other ranges when asked."""
 
     def __init__(self, shards: ShardSet, query, request: SearchRequest, deadline: Deadline):
-        self.shards, self.query, self.request = shards, _filtered(query, request), request
+        self.shards, self.query, self.request = shards, filtered(query, request.filters), request
         self.deadline = deadline
         self.within_cluster = bool(request.filter_values("cluster"))
         start = (request.page - 1) * request.size
@@ -192,7 +185,7 @@ class View:
 
     def count(self, query, request: SearchRequest, deadline: Deadline) -> int:
         """How many articles match ``query`` and the filters of ``request``."""
-        return self._run(lambda db: Searcher(db).count(_filtered(query, request)))
+        return self._run(lambda db: Searcher(db).count(filtered(query, request.filters)))
 
     @staticmethod
     def stored(stored: dict) -> dict:
