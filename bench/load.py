@@ -283,14 +283,16 @@ class ShardServers:
         return self
 
     def __exit__(self, *exc_info):
+        from indexer.shards.server import signal_group
+
         for process in self.processes:
-            _signal_group(process.pid, signal.SIGTERM)
+            signal_group(process.pid, signal.SIGTERM)
         for process in self.processes:
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-            _signal_group(process.pid, signal.SIGKILL)  # connections still answering
+            signal_group(process.pid, signal.SIGKILL)  # connections still answering
             process.wait()
 
 
@@ -339,13 +341,6 @@ class CpuTime:
         self._thread.join()
         self._sample()
         self.seconds = sum(self._last[key] - self._start[key] for key in self._last)
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def build_index(directory: Path, stories: int) -> Path:

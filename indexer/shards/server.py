@@ -71,7 +71,7 @@ def serve(arguments: list[str]) -> int:
     def stop(signum, frame):
         nonlocal stopped
         stopped = True
-        _signal_group(process.pid, signal.SIGTERM)
+        signal_group(process.pid, signal.SIGTERM)
 
     handlers = {signum: signal.signal(signum, stop)
                 for signum in (signal.SIGTERM, signal.SIGINT)}
@@ -80,7 +80,7 @@ def serve(arguments: list[str]) -> int:
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
-        _signal_group(process.pid, signal.SIGKILL)  # connections outliving the server
+        signal_group(process.pid, signal.SIGKILL)  # connections outliving the server
     return 0 if stopped else status
 
 
@@ -92,7 +92,8 @@ def stop_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _signal_group(pgid: int, signum: int) -> None:
+def signal_group(pgid: int, signum: int) -> None:
+    """Send ``signum`` to the process group ``pgid``, if it is still there."""
     try:
         os.killpg(pgid, signum)
     except ProcessLookupError:
