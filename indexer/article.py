@@ -96,6 +96,7 @@ class Article:
     description: str = ""
     path: str = ""
     language: str = ""  # the primary language subtag, as "en"
+    record: str = ""  # a digest of the record it was read from (indexer.sources)
 
     def __post_init__(self):
         self.id = clean_line(self.id)

@@ -10,20 +10,27 @@ Formats, by file extension:
 
 Any of these may be compressed (``.gz``, ``.bz2``, ``.xz``). Anything else is skipped with
 a reason, as is a file or line that cannot be read.
+
+Each article is read from a record, named by a digest of its text and place
+(:func:`record_digest`), so that a reader given the digests of records read before need
+not read them again: a line of a JSON Lines file and its number, a story of an SGML file,
+or the whole text of a file of one article.
 """
 
 from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import io
 import json
 import lzma
 import os
 import re
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from bs4 import BeautifulSoup
 
@@ -68,6 +75,15 @@ class SourceFile:
         return self.path.relative_to(self.root).as_posix()
 
 
+@dataclass(frozen=True)
+class Known:
+    """A record left unread because its digest was given as known, and the id of the
+    article it was read as before."""
+
+    record: str  # the digest
+    id: str
+
+
 class SourceError(ValueError):
     """The whole file cannot be read as articles."""
 
@@ -98,8 +114,11 @@ def _source(path: Path, root: Path) -> SourceFile | Skip:
     return Skip(str(path), f"unsupported file type {source.format or '(no extension)'}")
 
 
-def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[Skip]]:
-    """The articles in one file's bytes, and a Skip for each part that is not one.
+def read_articles(source: SourceFile, data: bytes, known: Mapping[str, str] | None = None
+                  ) -> tuple[list[Article | Known], list[Skip]]:
+    """The articles in one file's bytes, and a Skip for each part that is not one. Each
+    article has the digest of the record it was read from as ``record``; a record whose
+    digest ``known`` maps to an id is not read but given as a Known.
 
     Raises SourceError when nothing in the file can be read.
     """
@@ -112,8 +131,14 @@ def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[
         text = decode(data, is_html=source.format in (".html", ".htm"))
     except DecodeError as error:
         raise SourceError(str(error)) from None
+    known = known or {}
     articles, skips = [], []
-    for where, article in READERS[source.format](source, text):
+    for where, record, read in READERS[source.format](source, text):
+        digest = record_digest(record)
+        if digest in known:
+            articles.append(Known(digest, known[digest]))
+            continue
+        article = read()
         if isinstance(article, str):
             skips.append(Skip(where, article))
         elif not article.title and not article.body:
@@ -121,8 +146,15 @@ def read_articles(source: SourceFile, data: bytes) -> tuple[list[Article], list[
         elif len(article.id) > MAX_LINE_CHARS:
             skips.append(Skip(where, f"id longer than {MAX_LINE_CHARS} characters"))
         else:
-            articles.append(_bounded(article))
+            article = _bounded(article)
+            article.record = digest
+            articles.append(article)
     return articles, skips
+
+
+def record_digest(record: str) -> str:
+    """A digest of a record's text and place in its file."""
+    return hashlib.blake2b(record.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def _bounded(article: Article) -> Article:
@@ -155,9 +187,16 @@ def _decompress(data: bytes, compression: str) -> bytes:
     return data
 
 
+# Each reader yields, for each part of a file: where it is (for a Skip), the text and place
+# of the record, and a function that reads it as an Article (or as the reason it is none).
+
 def _read_html(source: SourceFile, text: str):
+    yield str(source.path), text, partial(_page_article, source, text)
+
+
+def _page_article(source: SourceFile, text: str) -> Article:
     page = clean_html(text)
-    yield str(source.path), Article(
+    return Article(
         id=page.url or source.name, title=page.title, body=page.body,
         published=parse_date(page.date), byline=page.byline, section=page.section,
         source=page.source, tags=page.tags, url=page.url, description=page.description,
@@ -166,24 +205,25 @@ def _read_html(source: SourceFile, text: str):
 
 def _read_text(source: SourceFile, text: str):
     title, _, body = text.strip().partition("\n")
-    yield str(source.path), Article(id=source.name, title=title, body=body,
-                                    path=str(source.path))
+    yield str(source.path), text, partial(Article, id=source.name, title=title, body=body,
+                                        path=str(source.path))
 
 
 def _read_jsonl(source: SourceFile, text: str):
     for number, line in enumerate(text.splitlines(), 1):
-        where = f"{source.path}:{number}"
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line, object_hook=_whole_characters)
-        except ValueError as error:
-            yield where, f"not valid JSON ({error.msg})"
-            continue
-        if not isinstance(record, dict):
-            yield where, "not a JSON object"
-            continue
-        yield where, _record_article(record, source, number)
+        if line.strip():
+            yield (f"{source.path}:{number}", f"{number}\n{line}",
+                   partial(_line_article, source, number, line))
+
+
+def _line_article(source: SourceFile, number: int, line: str) -> Article | str:
+    try:
+        record = json.loads(line, object_hook=_whole_characters)
+    except ValueError as error:
+        return f"not valid JSON ({error.msg})"
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    return _record_article(record, source, number)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -221,6 +261,9 @@ def _record_article(record: dict, source: SourceFile, number: int) -> Article:
         language=pick("language"))
 
 
+# A story runs to its end tag, or else to the next story or the end of the file.
+_REUTERS_STORY = re.compile(r"<REUTERS\b.*?(?:</REUTERS\s*>|(?=<REUTERS\b)|\Z)", re.S | re.I)
+_REUTERS_NEWID = re.compile(r"""<REUTERS\b[^>]*?\bNEWID\s*=\s*["']?([^"'\s>]*)""", re.I)
 _REUTERS_PARAGRAPH = re.compile(r"\n {2,}")
 _REUTERS_SIGN_OFF = re.compile(r"\s*Reuter\W*$")
 
@@ -228,22 +271,29 @@ _REUTERS_SIGN_OFF = re.compile(r"\s*Reuter\W*$")
 def _read_sgml(source: SourceFile, text: str):
     """Stories in the SGML of Reuters-21578: ``<REUTERS NEWID>`` with ``<DATE>``,
     ``<TITLE>``, ``<AUTHOR>``, ``<BODY>`` (paragraphs indented), ``<TOPICS>`` and
-    ``<PLACES>`` (both become tags)."""
-    for story in BeautifulSoup(text, "html.parser").find_all("reuters"):
-        where = f"{source.path}: NEWID {story.get('newid', '?')}"
-        title, body = _child_text(story, "title"), _child_text(story, "body")
-        if not story.find("title"):
-            # An unprocessed story: raw text in <TEXT>, its first line a headline.
-            title, _, body = _child_text(story, "text").strip("\x02\x03 \n").partition("\n")
-        body = _REUTERS_SIGN_OFF.sub("", body)
-        codes = [d.get_text() for name in ("topics", "places") if story.find(name)
-                 for d in story.find(name).find_all("d")]
-        yield where, Article(
-            id=f"reuters-{story.get('newid') or where}", title=title,
-            body=_REUTERS_PARAGRAPH.sub("\n\n", body),
-            published=parse_date(_child_text(story, "date")),
-            byline=re.sub(r"^\s*by\s+", "", _child_text(story, "author"), flags=re.I),
-            source="Reuters", tags=codes, path=str(source.path))
+    ``<PLACES>`` (both become tags). Each story is a record, read by itself."""
+    for found in _REUTERS_STORY.finditer(text):
+        story = found.group()
+        newid = _REUTERS_NEWID.match(story)
+        where = f"{source.path}: NEWID {newid.group(1) if newid else '?'}"
+        yield where, story, partial(_story_article, source, where, story)
+
+
+def _story_article(source: SourceFile, where: str, text: str) -> Article:
+    story = BeautifulSoup(text, "html.parser").find("reuters")
+    title, body = _child_text(story, "title"), _child_text(story, "body")
+    if not story.find("title"):
+        # An unprocessed story: raw text in <TEXT>, its first line a headline.
+        title, _, body = _child_text(story, "text").strip("\x02\x03 \n").partition("\n")
+    body = _REUTERS_SIGN_OFF.sub("", body)
+    codes = [d.get_text() for name in ("topics", "places") if story.find(name)
+             for d in story.find(name).find_all("d")]
+    return Article(
+        id=f"reuters-{story.get('newid') or where}", title=title,
+        body=_REUTERS_PARAGRAPH.sub("\n\n", body),
+        published=parse_date(_child_text(story, "date")),
+        byline=re.sub(r"^\s*by\s+", "", _child_text(story, "author"), flags=re.I),
+        source="Reuters", tags=codes, path=str(source.path))
 
 
 def _child_text(tag, name: str) -> str:

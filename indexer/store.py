@@ -38,7 +38,8 @@ from .settings import BackendError
 
 CURRENT = "current"
 PREVIOUS = "previous"
-SOURCES = "sources.json"
+SOURCES = "sources.json"  # a digest of each source file
+RECORDS = "records.json"  # each record's digest and article's content hash, per file
 VERSION = "morgue.json"
 
 log = logging.getLogger(__name__)
@@ -237,19 +238,20 @@ class WriteSession:
         return removed
 
 
-def read_sources(generation: Path) -> dict[str, str]:
-    """The content hash of each source file as of the last commit of the index in the
-    directory ``generation``."""
+def read_sources(generation: Path, name: str = SOURCES) -> dict:
+    """What the last commit of the index in the directory ``generation`` recorded of
+    its source files in ``name``: a digest of each (SOURCES), or of each of its records
+    with the content hash of the article it was read as (RECORDS)."""
     try:
-        return json.loads((generation / SOURCES).read_text("utf-8"))
+        return json.loads((generation / name).read_text("utf-8"))
     except (FileNotFoundError, ValueError):
         return {}
 
 
-def write_sources(generation: Path, sources: dict[str, str]) -> None:
-    """Record source-file hashes beside the index in the directory ``generation``,
-    replacing the old record atomically."""
-    path = generation / SOURCES
+def write_sources(generation: Path, sources: dict, name: str = SOURCES) -> None:
+    """Record ``sources`` as ``name`` beside the index in the directory ``generation``
+    (see :func:`read_sources`), replacing the old record atomically."""
+    path = generation / name
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(sources, sort_keys=True), "utf-8")
     os.replace(tmp, path)

@@ -38,9 +38,9 @@ from .codec import Codec
 from .duplicates import Clusters, words_signature
 from .pool import ArrayPool
 from .schema import SCHEMA, ArticleText
-from .sources import Skip, SourceError, SourceFile, find_sources, read_articles
+from .sources import Known, Skip, SourceError, SourceFile, find_sources, read_articles
 from .settings import settings
-from .store import WriteSession, open_index, read_sources, write_sources
+from .store import RECORDS, WriteSession, open_index, read_sources, write_sources
 
 POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexing process
 BATCH = 64  # articles analysed by one task of the pool
@@ -126,18 +126,21 @@ def _covers(roots: list[Path], path: str) -> bool:
 
 @dataclass
 class _Read:
-    """What reading one source file gave: its articles, or None when the file is
-    unchanged since the last run (``digest`` as recorded) or cannot be read (``error``)."""
+    """What reading one source file gave: its articles (a Known for each record read
+    before), or None when the file is unchanged since the last run (``digest`` as
+    recorded) or cannot be read (``error``)."""
 
     path: str
     digest: str = ""
-    articles: list[Article] | None = None
+    articles: list[Article | Known] | None = None
     skips: list[Skip] = field(default_factory=list)
     error: Skip | None = None
 
 
-def _read(source: SourceFile | Skip, old_digest: str | None) -> _Read | Skip:
-    """Read and clean the articles of ``source`` unless its bytes hash to ``old_digest``."""
+def _read(source: SourceFile | Skip, old_digest: str | None,
+          known: dict[str, str] | None = None) -> _Read | Skip:
+    """Read and clean the articles of ``source`` unless its bytes hash to ``old_digest``,
+    leaving unread the records whose digests ``known`` maps to ids."""
     if isinstance(source, Skip):
         return source
     path = str(source.path)
@@ -149,7 +152,7 @@ def _read(source: SourceFile | Skip, old_digest: str | None) -> _Read | Skip:
     if digest == old_digest:
         return _Read(path, digest)
     try:
-        articles, skips = read_articles(source, data)
+        articles, skips = read_articles(source, data, known)
     except SourceError as error:
         return _Read(path, error=Skip(path, str(error)))
     return _Read(path, digest, articles, skips)
@@ -282,9 +285,9 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
     """Index the articles under ``paths`` into ``index_dir``, in the backend the
     settings name (:func:`indexer.settings.settings`).
 
-    Incremental by default: files whose bytes are unchanged are not read again, articles
-    whose content hash is unchanged are not rewritten, and articles that vanished from
-    the given paths are deleted. With ``rebuild`` a fresh index of just ``paths`` is
+    Incremental by default: files whose bytes are unchanged are not read again, nor
+    records read before (:mod:`indexer.sources`), articles whose content hash is unchanged
+    are not rewritten, and articles that vanished from the given paths are deleted. With ``rebuild`` a fresh index of just ``paths`` is
     built beside the live one and swapped in whole. Either way, a file that cannot be
     read keeps what was indexed from it, and the counts compare with the index before.
     ``progress``, if given, wraps the list of source files (a progress bar); ``jobs``
@@ -335,7 +338,8 @@ class WhooshStore:
 
     - ``rebuild`` (a new generation, compared with a live one), ``first`` (a new
       generation with nothing live), ``generation`` (the target's directory), and
-      ``old_sources`` (the files' digests as the live index recorded them);
+      ``old_sources`` and ``old_records`` (the files' and their records' digests as the
+      live index recorded them, see :func:`indexer.store.read_sources`);
     - ``indexed()``: (id, content hash, path, cluster, signature bytes) of each live
       article; ``article(id)``: a live article, to copy into a rebuild;
     - ``delete(id)`` (incremental runs only); ``spool_folder``: where the new articles
@@ -352,7 +356,9 @@ class WhooshStore:
         self.first = live is None
         self.generation = Path(self.target.storage.folder)
         self.live = live
-        self.old_sources = read_sources(Path(live.storage.folder)) if live is not None else {}
+        folder = Path(live.storage.folder) if live is not None else None
+        self.old_sources = read_sources(folder) if folder else {}
+        self.old_records = read_sources(folder, RECORDS) if folder else {}
         self.searcher = live.searcher() if live is not None else None
         # Takes the lock, deletes replaced articles and commits; the new articles are
         # written by _write_segment, spooled in its temporary directory meanwhile.
@@ -417,6 +423,7 @@ class _Run:
         self.indexed: dict[str, tuple[str, str]] = {}  # id -> (content hash, path)
         self.ids_by_path: dict[str, list[str]] = {}
         self.old_sources = store.old_sources
+        self.old_records = store.old_records
         # Near-duplicates are looked for among the articles already in the index too,
         # unless this is a rebuild (whose index starts empty).
         self.clusters = Clusters()
@@ -426,16 +433,16 @@ class _Run:
             if not self.rebuild:
                 self.clusters.add_existing(doc_id, cluster, signature_)
         # A rebuild keeps no record of files outside ``roots``: it indexes ``roots`` alone.
-        self.sources = {} if self.rebuild else {
-            p: h for p, h in self.old_sources.items() if not _covers(roots, p)}
+        self.sources, self.records = ({}, {}) if self.rebuild else (
+            {p: h for p, h in self.old_sources.items() if not _covers(roots, p)},
+            {p: r for p, r in self.old_records.items() if not _covers(roots, p)})
         self.seen: dict[str, str] = {}  # id -> path it was read from in this run
         self.spools: list[tuple[str, list[str]]] = []  # (spool file, clusters) in order
 
     def add(self, sources, in_order=_here) -> None:
         """Index the source files ``sources`` (recording the Skips among them), reading
         and analysing them with ``in_order`` (see :func:`_pool`)."""
-        calls = ((source, None if self.rebuild or isinstance(source, Skip)
-                  else self.old_sources.get(str(source.path))) for source in sources)
+        calls = (self._read_arguments(source) for source in sources)
         articles = self._articles(in_order(_read, calls))
         folder = self.store.spool_folder
         analysing = deque()  # (spool file, ids) of each batch given to in_order, in order
@@ -451,6 +458,20 @@ class _Run:
             self.spools.append((spool, [self.clusters.assign_signature(i, s)[0]
                                         for i, s in zip(ids, signatures)]))
 
+    def _read_arguments(self, source: SourceFile | Skip) -> tuple:
+        """The arguments of :func:`_read` for ``source``: the digest its file had, and
+        the records it had whose articles the index holds as they were read (digest ->
+        id). A file the index no longer holds all of as it was read (an article of it
+        replaced by another file's of the same id) is read again, whatever its digest."""
+        if self.rebuild or isinstance(source, Skip):
+            return source, None, None
+        path = str(source.path)
+        old = self.old_records.get(path, {})
+        ids = {self.indexed[doc_id][0]: doc_id for doc_id in self.ids_by_path.get(path, ())}
+        known = {digest: ids[content_hash] for digest, content_hash in old.items()
+                 if content_hash in ids}
+        return source, self.old_sources.get(path) if len(known) == len(old) else None, known
+
     def _articles(self, reads):
         """The articles to write, from what was read of each file."""
         for got in reads:
@@ -460,27 +481,41 @@ class _Run:
                 yield from self._keep(got.path, got.error)
             else:
                 self.summary.skipped.extend(got.skips)
-                for article in got.articles:
-                    if self._counted(article, got.path):
-                        yield article
+                yield from self._articles_of(got)
                 self.sources[got.path] = got.digest
 
-    def _counted(self, article: Article, path: str) -> bool:
-        """Count ``article`` as added, updated or unchanged (or skip a duplicate id);
-        True when it is to be written."""
-        if article.id in self.seen:
-            self.summary.skipped.append(Skip(path, f"duplicate id {article.id!r} "
-                                                   f"(first in {self.seen[article.id]})"))
+    def _articles_of(self, got: _Read):
+        """The articles to write of a file read in this run, recording the digest of each of
+        its records with the content hash of its article."""
+        records = self.records[got.path] = {}
+        for item in got.articles:  # a Known only in a run into the live index
+            content_hash = (self.indexed[item.id][0] if isinstance(item, Known)
+                            else item.content_hash)
+            records[item.record] = content_hash
+            if self._first(item.id, got.path) and self._counted(item.id, content_hash, got.path):
+                yield item
+
+    def _first(self, doc_id: str, path: str) -> bool:
+        """Whether ``doc_id`` is seen first in this run, read from ``path`` (else it is
+        skipped as a duplicate)."""
+        if doc_id in self.seen:
+            self.summary.skipped.append(Skip(path, f"duplicate id {doc_id!r} "
+                                                   f"(first in {self.seen[doc_id]})"))
             return False
-        self.seen[article.id] = path
-        old = self.indexed.get(article.id)
-        if old == (article.content_hash, path):
+        self.seen[doc_id] = path
+        return True
+
+    def _counted(self, doc_id: str, content_hash: str, path: str) -> bool:
+        """Count the article ``doc_id`` of ``content_hash`` read from ``path`` as added,
+        updated or unchanged; True when it is to be written."""
+        old = self.indexed.get(doc_id)
+        if old == (content_hash, path):
             self.summary.unchanged += 1
             return self.rebuild
         if old:
             self.summary.updated += 1
             if not self.rebuild:
-                self.store.delete(article.id)
+                self.store.delete(doc_id)
         else:
             self.summary.added += 1
         return True
@@ -499,6 +534,8 @@ class _Run:
                 yield self.store.article(doc_id)
         if path in self.old_sources:
             self.sources[path] = self.old_sources[path]
+        if path in self.old_records:
+            self.records[path] = self.old_records[path]
 
     def delete_vanished(self) -> None:
         """Delete the articles of ``roots`` not seen in this run (a rebuild just leaves
@@ -518,4 +555,5 @@ class _Run:
         """Record the files' hashes beside the index, and count its articles (per shard
         too, when it has shards) and clusters of near-duplicates."""
         write_sources(self.store.generation, self.sources)
+        write_sources(self.store.generation, self.records, RECORDS)
         self.summary.total, self.summary.clusters, self.summary.shards = self.store.totals()

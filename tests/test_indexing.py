@@ -17,7 +17,8 @@ import pytest
 from bench.corpora import write_jsonl
 from indexer.codec import LAYOUT
 from indexer.search import Archive
-from indexer.store import IndexBusy, IndexMissing, WriteSession, live_generation, open_live
+from indexer.store import (RECORDS, IndexBusy, IndexMissing, WriteSession, live_generation,
+                           open_live)
 from indexer.writing import index_paths
 
 from conftest import search, reuters_records
@@ -68,6 +69,97 @@ def test_incremental_reindex_adds_updates_deletes_and_leaves_the_rest(archive_di
     assert ids(index, "wheat") == ["w1"]
 
 
+EDIT_SEED = 1202  # seeds the edits of the archive between runs
+
+
+def edit_records(files: dict[str, list[str]], rng: random.Random, stories, history) -> None:
+    """One edit of the JSON Lines ``files`` (name -> lines), of the kinds an archive
+    sees: a record rewritten, inserted, removed, moved to another file, swapped with its
+    neighbour, given another record's id or none, a line of junk, or a file put back as
+    it was in ``history`` (earlier states of ``files``)."""
+    name = rng.choice(sorted(files))
+    lines = files[name]
+    at = rng.randrange(len(lines) + 1)
+    kind = rng.choice(["rewrite", "insert", "remove", "move", "swap", "take id", "no id",
+                       "junk", "put back"])
+    records = [(n, json.loads(line)) for n, line in enumerate(lines) if line.startswith("{\"")]
+    if kind == "insert" or not records:
+        lines.insert(at, json.dumps(next(stories)))
+    elif kind == "junk":
+        lines.insert(at, "{not json")
+    elif kind == "put back" and history:
+        files[name] = list(rng.choice(history)[name])
+    elif kind in ("remove", "move", "swap"):
+        n = rng.randrange(len(lines))
+        line = lines.pop(n)
+        if kind == "move":
+            files[rng.choice(sorted(files))].append(line)
+        elif kind == "swap":
+            lines.insert(min(n + 1, len(lines)), line)
+    else:
+        n, record = rng.choice(records)
+        if kind == "rewrite":
+            record["body"] = next(stories)["body"]
+        elif kind == "no id":
+            record.pop("id", None)
+        else:
+            taken = [json.loads(line) for lines_ in files.values() for line in lines_
+                     if line.startswith("{\"")]
+            record["id"] = rng.choice(taken).get("id", "")
+        lines[n] = json.dumps(record)
+
+
+def stored_articles(index, ids) -> dict[str, tuple]:
+    archive = Archive(index)
+    return {doc_id: (view.title, view.body, view.published, view.tags) for doc_id in ids
+            if doc_id and (view := archive.article(doc_id))}
+
+
+@pytest.mark.parametrize("backend", ["whoosh", "xapian"])
+def test_runs_after_edits_of_any_kind_index_what_a_fresh_build_does(tmp_path, monkeypatch,
+                                                                       backend):
+    """A run reads again only the records it has not read before (the digest of each is
+    kept beside the index), whatever was done to the files."""
+    monkeypatch.setenv("MORGUE_BACKEND", backend)
+    monkeypatch.setenv("MORGUE_SHARD_COUNT", "2")
+    rng = random.Random(EDIT_SEED)
+    stories = iter(reuters_records(600))
+    files = {name: [json.dumps(next(stories)) for _ in range(15)]
+             for name in ("a.jsonl", "b.jsonl")}
+    archive, index = tmp_path / "archive", tmp_path / "index"
+    archive.mkdir()
+    history, ids = [], set()
+    for run in range(12):
+        for name, lines in files.items():
+            (archive / name).write_text("".join(line + "\n" for line in lines))
+            ids.update(f"{name}#{n}" for n in range(1, len(lines) + 1))
+            ids.update(json.loads(line).get("id", "") for line in lines if line.startswith("{\""))
+        summary = index_paths([archive], index)
+        fresh = index_paths([archive], tmp_path / f"fresh-{run}")
+        assert summary.total == fresh.total, run
+        assert stored_articles(index, ids) == stored_articles(tmp_path / f"fresh-{run}", ids)
+        history.append({name: list(lines) for name, lines in files.items()})
+        for _ in range(rng.randint(1, 5)):
+            edit_records(files, rng, stories, history)
+
+
+def test_a_record_put_back_after_a_run_that_died_before_its_record_is_read_again(
+        archive_dir, tmp_path):
+    """The digests beside the index are written after its commit; those of a run that
+    died between the two are older than the index, and a record they name is read
+    again unless the index holds its article as that record reads."""
+    index = tmp_path / "index"
+    index_paths([archive_dir], index)
+    records = live_generation(index) / RECORDS
+    before, wire = records.read_bytes(), (archive_dir / "wire.jsonl").read_bytes()
+    (archive_dir / "wire.jsonl").write_bytes(wire.replace(b"Wheat exports", b"Barley exports"))
+    assert counts(index_paths([archive_dir], index)) == (0, 1, 0, 3, 0, 4)
+    records.write_bytes(before)  # as if the run had died before writing them
+    (archive_dir / "wire.jsonl").write_bytes(wire)
+    assert counts(index_paths([archive_dir], index)) == (0, 1, 0, 3, 0, 4)
+    assert ids(index, "wheat") == ["w1"] and ids(index, "barley") == []
+
+
 def test_indexing_another_directory_keeps_what_came_from_the_first(archive_dir, tmp_path):
     index, other = tmp_path / "index", tmp_path / "other"
     other.mkdir()
@@ -106,6 +198,19 @@ def test_duplicate_ids_keep_the_first_and_say_so(archive_dir, tmp_path):
         f"duplicate id 'w1' (first in {archive_dir / 'wire.jsonl'})"]
     assert ids(tmp_path / "index", "wheat") == ["w1"]
     assert ids(tmp_path / "index", "claims") == []
+
+
+def test_an_article_taken_over_by_another_file_comes_back_when_that_file_goes(
+        archive_dir, tmp_path):
+    index = tmp_path / "index"
+    index_paths([archive_dir], index)
+    early = archive_dir / "a-early.jsonl"  # read before wire.jsonl
+    write_jsonl(early, [{"id": "w1", "title": "Grain exports fall", "body": "Oats fell."}])
+    assert counts(index_paths([archive_dir], index)) == (0, 1, 0, 3, 0, 4)
+    assert ids(index, "oats") == ["w1"] and ids(index, "wheat") == []
+    early.unlink()
+    assert counts(index_paths([archive_dir], index)) == (0, 1, 0, 3, 0, 4)
+    assert ids(index, "wheat") == ["w1"] and ids(index, "oats") == []
 
 
 def test_rebuild_swaps_in_a_new_generation_and_open_searchers_follow(archive_dir, tmp_path):

@@ -150,7 +150,7 @@ def test_a_rebuild_swaps_in_new_shards_whole(xapian_backend, archive_dir, tmp_pa
     assert all_ids(after) == {"bridge.txt", "w1", "w2"}
     assert sum(reader.get_doccount() for reader in readers) == 4  # the old ones, still open
     assert sorted(p.name for p in after[0].parent.iterdir()) == [
-        CATALOG, "morgue.json", "shard-0", "shard-1", "sources.json"]
+        CATALOG, "morgue.json", "records.json", "shard-0", "shard-1", "sources.json"]
 
 
 def test_a_shard_shows_nothing_of_a_run_before_its_commit(xapian_backend, monkeypatch,

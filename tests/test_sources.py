@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.sources import SourceError, SourceFile, find_sources, read_articles
+from indexer.sources import Known, SourceError, SourceFile, find_sources, read_articles
 
 from conftest import FIXTURES, ROOT
 
@@ -122,6 +122,55 @@ def test_reuters_sgml_stories_become_articles():
     by_id = {a.id: a for a in articles}
     assert by_id["reuters-4"].byline == "Janie Gabbett, Reuters"
     assert by_id["reuters-99"].title == "FEDERAL RESERVE WEEKLY REPORT 1 - FEB 26"
+
+
+def test_records_named_as_known_are_left_unread_and_the_rest_carry_their_digest(tmp_path):
+    path = tmp_path / "wire.jsonl"
+    lines = [json.dumps({"id": f"w{n}", "title": f"Story {n}", "body": "Text."})
+             for n in range(3)]
+    path.write_text("\n".join(lines) + "\n{not json\n")
+    articles, skips = read(path)
+    digests = [article.record for article in articles]
+    assert len(set(digests)) == 3 and all(digests) and len(skips) == 1
+
+    known = {digests[0]: "w0", digests[2]: "w2"}
+    lines[1] = json.dumps({"id": "w1", "title": "Story 1 corrected", "body": "Text."})
+    path.write_text("\n".join(lines) + "\n{not json\n")
+    source = SourceFile(path, path.parent)
+    articles, skips = read_articles(source, path.read_bytes(), known)
+    assert articles[0] == Known(digests[0], "w0") and articles[2] == Known(digests[2], "w2")
+    assert (articles[1].title, articles[1].record != digests[1]) == ("Story 1 corrected", True)
+    assert [skip.where for skip in skips] == [f"{path}:4"]
+
+    # A record's digest is of its text and its place: the same line one lower is new.
+    path.write_text("\n" + "\n".join(lines) + "\n")
+    articles, _ = read_articles(source, path.read_bytes(), known)
+    assert not any(isinstance(article, Known) for article in articles)
+
+
+def test_a_file_of_one_article_is_one_record(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_bytes((FIXTURES / "pages" / "bc13ff87b263.html").read_bytes())
+    [article], _ = read(path)
+    known = {article.record: article.id}
+    assert read_articles(SourceFile(path, tmp_path), path.read_bytes(), known)[0] == [
+        Known(article.record, article.id)]
+
+
+def test_each_reuters_story_is_a_record_and_one_left_unclosed_still_reads(tmp_path):
+    path = tmp_path / "wire.sgm"
+    story = ('<REUTERS NEWID="{0}"><DATE>26-FEB-1987 15:01:01.79</DATE><TEXT>'
+             "<TITLE>STORY {0}</TITLE><BODY>Text of story {0}.\n Reuter\n</BODY></TEXT>")
+    path.write_text("<!DOCTYPE lewis>\n" + story.format(1) + "</REUTERS>\n" + story.format(2)
+                    + "\n" + story.format(3) + "</REUTERS>\n")
+    articles, skips = read(path)
+    assert [(a.id, a.title, a.body) for a in articles] == [
+        (f"reuters-{n}", f"STORY {n}", f"Text of story {n}.") for n in (1, 2, 3)]
+    assert skips == [] and len({a.record for a in articles}) == 3
+    known = {articles[0].record: "reuters-1"}
+    again, _ = read_articles(SourceFile(path, path.parent), path.read_bytes(), known)
+    assert again[0] == Known(articles[0].record, "reuters-1")
+    assert [a.id for a in again[1:]] == ["reuters-2", "reuters-3"]
 
 
 @pytest.mark.parametrize("suffix, compress", [(".gz", gzip.compress), (".bz2", bz2.compress),

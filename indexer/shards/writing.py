@@ -5,20 +5,22 @@ Reading, cleaning, the comparison with what is indexed and near-duplicate cluste
 :mod:`indexer.writing`'s, whatever the backend. Each article goes to the shard
 :func:`~indexer.shards.layout.shard_of` names. A generation directory holds
 ``morgue.json`` (``schema_version``, ``backend: "xapian"``, ``shards``: the count, and
-``endpoints`` for remote shards), ``sources.json``, the catalog and, for local shards,
-the databases ``shard-0`` ... ``shard-{n-1}``.
+``endpoints`` for remote shards), ``sources.json`` and ``records.json`` (see
+:func:`indexer.store.read_sources`), the catalog and, for local shards, the databases
+``shard-0`` ... ``shard-{n-1}``.
 
 The catalog (``catalog.sqlite``, SQLite) holds what a run compares with: each article's
 id, shard, content hash, path, cluster and near-duplicate signature, so that a run reads
 no document back from the shards (a network round trip each for remote ones). Each
 shard's changes of a run are one transaction, committed at the end (a reader sees the
 shard before the run or after it: Xapian's own commits every 10,000 changes wait for the
-transaction's end), then the catalog, then ``sources.json``. A run killed between the
-shards' commits and the catalog's leaves shards ahead of the catalog: the next run with
-the same paths finds the same differences and applies them again, which changes nothing
-more, as ``replace_document`` and ``delete_document`` by id term are idempotent; and
-each run first makes the catalog agree with the ids the shards hold (see
-:meth:`ShardStore._reconcile`), so that a next run of other paths loses nothing either.
+transaction's end), then the catalog, then ``sources.json`` and ``records.json``. A run
+killed between the shards' commits and the catalog's leaves shards ahead of the catalog:
+the next run with the same paths finds the same differences and applies them again,
+which changes nothing more, as ``replace_document`` and ``delete_document`` by id term
+are idempotent; and each run first makes the catalog agree with the ids the shards hold
+(see :meth:`ShardStore._reconcile`), so that a next run of other paths loses nothing
+either.
 
 A rebuild, or a first build, writes a new generation swapped in whole by
 :class:`~indexer.store.WriteSession`. Local shards are new databases in it; remote shards
@@ -47,7 +49,7 @@ import xapian
 
 from ..schema import SCHEMA_VERSION
 from ..settings import SHARD_COUNT, Settings
-from ..store import WriteSession, WrongBackend, generation_meta, read_sources
+from ..store import RECORDS, WriteSession, WrongBackend, generation_meta, read_sources
 from ..writing import _here, stored_article
 from .connect import ShardsUnavailable, open_writable
 from .layout import (META_SCHEMA, META_SHARD, META_SHARDS, PREFIXES, document, shard_of,
@@ -254,6 +256,7 @@ class ShardStore:
             "xapian", shards=count, **({"endpoints": endpoints} if endpoints else {}))
             if self.rebuild or self.first else live)
         self.old_sources = read_sources(live) if live is not None else {}
+        self.old_records = read_sources(live, RECORDS) if live is not None else {}
         self.spool_folder = tempfile.mkdtemp(prefix="spool-", suffix=".tmp",
                                              dir=session.index_dir)
         self.shards = [
