@@ -51,6 +51,20 @@ def field_lengths(perdoc, fieldname: str, count: int) -> np.ndarray:
     return _LENGTHS[codes]
 
 
+def column_bytes(leaf, name: str) -> list[bytes]:
+    """The value of the column ``name`` (of Whoosh's VarBytesColumn, as ID and COLUMN
+    fields keep) of each document of segment reader ``leaf`` (b"" where none is
+    stored), read whole rather than a value at a time."""
+    count = leaf.doc_count_all()
+    if not leaf.has_column(name):
+        return [b""] * count
+    column = leaf.column_reader(name, translate=False)
+    lengths = np.asarray(column._lengths, np.int64)
+    ends = np.cumsum(lengths)
+    data = column._dbfile.get(column._basepos, int(ends[-1])) if count else b""
+    return [data[start:end] for start, end in zip((ends - lengths).tolist(), ends.tolist())]
+
+
 class Kept:
     """Values made by a function of their key, the last used kept while their weights
     (1 each, or ``weight(value)``) add up to ``size`` or less."""

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timezone
-from itertools import groupby, repeat
+from itertools import groupby
 from multiprocessing import get_context
 from operator import itemgetter
 from pathlib import Path
@@ -264,6 +264,8 @@ def _pool(jobs: int):
     # indexing process's alone) and is that process's child (see _worker_start).
     pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"),
                                initializer=_worker_start, initargs=(os.getpid(),))
+    for _ in range(jobs):  # a task each, so that all start now rather than when needed
+        pool.submit(int)
 
     def in_order(function, calls):
         waiting = deque()
@@ -286,12 +288,13 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
     settings name (:func:`indexer.settings.settings`).
 
     Incremental by default: files whose bytes are unchanged are not read again, nor
-    records read before (:mod:`indexer.sources`), articles whose content hash is unchanged
-    are not rewritten, and articles that vanished from the given paths are deleted. With ``rebuild`` a fresh index of just ``paths`` is
-    built beside the live one and swapped in whole. Either way, a file that cannot be
-    read keeps what was indexed from it, and the counts compare with the index before.
-    ``progress``, if given, wraps the list of source files (a progress bar); ``jobs``
-    is the number of processes (see :func:`pool_size`).
+    records read before (:mod:`indexer.sources`), articles whose content hash is
+    unchanged are not rewritten, and articles that vanished from the given paths are
+    deleted. With ``rebuild`` a fresh index of just ``paths`` is built beside the live
+    one and swapped in whole. Either way, a file that cannot be read keeps what was
+    indexed from it, and the counts compare with the index before. ``progress``, if
+    given, wraps the list of source files (a progress bar); ``jobs`` is the number of
+    processes (see :func:`pool_size`).
     """
     configured = settings()
     with WriteSession(index_dir) as session:
@@ -301,10 +304,10 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
         else:
             store = WhooshStore(session, rebuild)
         try:
-            run = _Run(store, [Path(p).resolve() for p in paths])
             found = list(find_sources(paths, exclude=Path(index_dir)))
             jobs = pool_size(found, jobs)
-            with _pool(jobs) as in_order:
+            with _pool(jobs) as in_order:  # its workers start while the run reads the index
+                run = _Run(store, [Path(p).resolve() for p in paths])
                 run.add(progress(found) if progress else found, in_order)
                 run.delete_vanished()
                 run.commit(in_order, jobs)
@@ -320,13 +323,12 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
 
 
 def _live_columns(reader, names):
-    """The values of columns ``names`` of each live article, a segment's columns read
-    whole rather than an article at a time through the index's."""
+    """The values of columns ``names`` of each live article (bytes), a segment's
+    columns read whole rather than an article at a time through the index's."""
     for leaf, _ in segments.leaves(reader):
-        columns = [leaf.column_reader(name) if leaf.has_column(name) else repeat("")
-                   for name in names]
         deleted = leaf.deleted_docs_set
-        for docnum, values in enumerate(zip(*columns)):
+        for docnum, values in enumerate(zip(*(segments.column_bytes(leaf, name)
+                                               for name in names))):
             if docnum not in deleted:
                 yield values
 
@@ -368,8 +370,9 @@ class WhooshStore:
     def indexed(self):
         if self.searcher is None:
             return iter(())
-        return _live_columns(self.searcher.reader(),
-                             ("id", "content_hash", "path", "cluster", "minhash"))
+        return ((doc_id.decode(), digest.decode(), path.decode(), cluster.decode(), minhash)
+                for doc_id, digest, path, cluster, minhash in _live_columns(
+                    self.searcher.reader(), ("id", "content_hash", "path", "cluster", "minhash")))
 
     def article(self, doc_id: str) -> Article:
         return stored_article(self.searcher.document(id=doc_id))
@@ -395,11 +398,8 @@ class WhooshStore:
 
     def totals(self) -> tuple[int, int, None]:
         with self.target.reader() as reader:
-            total = reader.doc_count()
-            # An index of no articles (nothing indexed yet) has no columns.
-            cluster = reader.column_reader("cluster") if reader.has_column("cluster") else {}
-            clusters = Counter(cluster[n] for n in reader.all_doc_ids())
-        return total, sum(1 for size in clusters.values() if size > 1), None
+            clusters = Counter(cluster for cluster, in _live_columns(reader, ("cluster",)))
+        return sum(clusters.values()), sum(1 for size in clusters.values() if size > 1), None
 
     def cancel(self) -> None:
         if not self.writer.is_closed:
