@@ -245,7 +245,8 @@ class ShardServers:
     """Each of the ``count`` shards of the sharded index in ``index_dir`` served by its
     own ``xapian-tcpsrv`` on a free loopback port (the command ``morgue shard-server
     --shard K`` runs), for a ``with`` block that stops them all, and the process each
-    forks per connection (a process group per server), however the block ends."""
+    forks per connection (a process group per server), however the block ends (a
+    server is killed with the thread that started it, should that thread be killed)."""
 
     def __init__(self, index_dir: Path, count: int):
         self.index_dir, self.count = Path(index_dir), count
@@ -266,7 +267,7 @@ class ShardServers:
         return [process.pid for process in self.processes]
 
     def __enter__(self) -> "ShardServers":
-        from indexer.shards.server import command, shard_directory
+        from indexer.shards.server import command, shard_directory, stop_with_parent
 
         try:
             for shard in range(self.count):
@@ -274,7 +275,8 @@ class ShardServers:
                 self.processes.append(subprocess.Popen(
                     command(shard_directory(self.index_dir, shard), port, "127.0.0.1", False),
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE, text=True, start_new_session=True))
+                    stderr=subprocess.PIPE, text=True, start_new_session=True,
+                    preexec_fn=stop_with_parent))
                 self.endpoints.append(("127.0.0.1", port))
                 wait_until_listening(self.processes[-1], port, name="xapian-tcpsrv")
         except BaseException:
