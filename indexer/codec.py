@@ -17,6 +17,7 @@ from __future__ import annotations
 import pickle
 import struct
 import zlib
+from operator import sub
 
 import numpy as np
 from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher,
@@ -64,52 +65,51 @@ class _BlockWriter(W3PostingsWriter):
 
     def _write_block(self, last=False):
         self._terminfo.add_block(self)
-        sizes = np.fromiter(map(len, self._values), np.uint32, len(self._values))
-        self._put(np.frombuffer(self._ids, np.uint32), np.frombuffer(self._weights, np.float32),
-                  sizes, emptybytes.join(self._values), self._maxweight, self._minlength,
+        self._put(self._ids.tolist(), self._weights, [len(v) for v in self._values],
+                  emptybytes.join(self._values), self._maxweight, self._minlength,
                   self._maxlength, last)
         self._new_block()
 
     def add_arrays(self, ids, weights, sizes, values: bytes, lengths) -> None:
         """Write the postings of the term started, all at once: the documents
         (ascending), weights, each value's size and the values joined, and the length of
-        the field in each document (0 where it keeps none)."""
+        the field in each document (0 where it keeps none). Most terms fill less than a
+        block, so each block's figures are worked out on lists, not arrays."""
         terminfo, n = self._terminfo, len(ids)
-        terminfo._weight += float(weights.sum(dtype=np.float64))
+        ids, heavy, lengths = ids.tolist(), weights.tolist(), lengths.tolist()
+        terminfo._weight += sum(heavy)
         terminfo._df += n
-        terminfo._minid, terminfo._maxid = int(ids[0]), int(ids[-1])
+        terminfo._minid, terminfo._maxid = ids[0], ids[-1]
         bounds = [0, *np.cumsum(sizes, dtype=np.int64).tolist()]  # of each value
         for start in range(0, n, self._blocklimit):
             stop = min(start + self._blocklimit, n)
             block = lengths[start:stop]
-            found = block[block > 0]
-            shortest = int(found.min()) if len(found) else None
+            shortest = min((length for length in block if length), default=None)
             if shortest is not None:
                 terminfo._minlength = min(terminfo._minlength or shortest, shortest)
-            terminfo._maxlength = max(terminfo._maxlength, int(block.max()))
-            heaviest = float(weights[start:stop].max())
+            terminfo._maxlength = max(terminfo._maxlength, max(block))
+            heaviest = max(heavy[start:stop])
             terminfo._maxweight = max(terminfo._maxweight, heaviest)
             self._put(ids[start:stop], weights[start:stop], sizes[start:stop],
-                      values[bounds[start]:bounds[stop]], heaviest, shortest,
-                      int(block.max()), stop == n)
+                      values[bounds[start]:bounds[stop]], heaviest, shortest, max(block),
+                      stop == n)
 
-    def _put(self, ids, weights, sizes, values: bytes, heaviest, shortest, longest, last):
-        """Write one block: the documents as steps from the one before and the weights,
-        then the values (each one's size first when they vary)."""
+    def _put(self, ids: list[int], weights, sizes, values: bytes, heaviest, shortest,
+             longest, last):
+        """Write one block: the documents as steps from the one before and the weights
+        (float32, as an array), then the values (each one's size first when they vary)."""
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        steps = ids.astype("<u4")
-        steps[1:] -= steps[:-1].copy()
-        data = zlib.compress(steps.tobytes() + weights.astype("<f4", copy=False).tobytes(),
-                             LEVEL)
+        steps = np.array([ids[0], *map(sub, ids[1:], ids)], "<u4")
+        data = zlib.compress(steps.tobytes() + np.asarray(weights, "<f4").tobytes(), LEVEL)
         data = HEAD.pack(len(data)) + data
         fixedsize = self._format.fixed_value_size()
         if fixedsize != 0:
             data += zlib.compress(
-                (emptybytes if fixedsize else sizes.astype("<u4", copy=False).tobytes())
-                + values, LEVEL)
+                (emptybytes if fixedsize else np.asarray(sizes, "<u4").tobytes()) + values,
+                LEVEL)
         # The block header Whoosh 3's matcher reads, compression always on.
-        info = pickle.dumps((len(ids), int(ids[-1]), heaviest, LEVEL, length_to_byte(shortest),
+        info = pickle.dumps((len(ids), ids[-1], heaviest, LEVEL, length_to_byte(shortest),
                              length_to_byte(longest)), 2)
         self._postfile.write_int(-(len(info) + len(data)) if last else len(info) + len(data))
         self._postfile.write(info)
