@@ -84,6 +84,11 @@ def folded_words(text: str) -> list[str]:
     return [_fold(word) for word in _TOKEN.findall(text)]
 
 
+def word_count(text: str) -> int:
+    """The number of words :func:`folded_words` finds in ``text``."""
+    return len(_TOKEN.findall(text))
+
+
 def word_spans(text: str) -> tuple[list[str], list[int], list[int]]:
     """The words of ``text`` as :func:`folded_words` gives them, and where each starts
     and ends in it."""

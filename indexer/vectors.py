@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from whoosh.analysis import STOP_WORDS
 
-from .analysis import folded_words, stem_word
+from .analysis import folded_words, stem_word, word_count
 
 TITLE_WEIGHT, LEAD_WEIGHT = 3, 2
 COMMON = 0.5  # a word in more than this share of the archive (and 100 articles) weighs nothing
@@ -30,7 +30,11 @@ _cache_lock = threading.Lock()
 
 def words(text: str):
     """(stem, word as indexed) of each word of ``text`` that is not a stop word."""
-    for word in folded_words(text):
+    return _stems(folded_words(text))
+
+
+def _stems(words: list[str]):
+    for word in words:
         if len(word) >= 2 and word not in STOP_WORDS:
             yield stem_word(word), word
 
@@ -38,10 +42,21 @@ def words(text: str):
 def term_counts(title: str, body: str, written: dict | None = None) -> Counter:
     """The weighted count of each stem of an article; ``written``, when given, gets how
     often each stem is written each way."""
-    lead, _, rest = body.partition("\n\n")
+    return word_counts(folded_words(title), folded_words(body), lead_length(body), written)
+
+
+def lead_length(body: str) -> int:
+    """The number of words of the first paragraph of ``body``, its lead."""
+    return word_count(body.partition("\n\n")[0])
+
+
+def word_counts(title: list[str], body: list[str], lead: int, written: dict | None = None
+                ) -> Counter:
+    """:func:`term_counts` of an article whose title and body have the folded words
+    ``title`` and ``body``, the first ``lead`` of them in its lead."""
     counts: Counter = Counter()
-    for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1)):
-        for stem, word in words(text):
+    for words_, weight in ((title, TITLE_WEIGHT), (body[:lead], LEAD_WEIGHT), (body[lead:], 1)):
+        for stem, word in _stems(words_):
             counts[stem] += weight
             if written is not None:
                 written.setdefault(stem, Counter())[word] += 1

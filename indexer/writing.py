@@ -99,7 +99,8 @@ def document(article: Article, minhash: np.ndarray | None, cluster: str) -> dict
     fields.update((name, value) for name, value in facets.items() if value)
     if minhash is not None:
         fields.update(minhash=minhash.tobytes())
-    vector = vectors.encode(vectors.term_counts(article.title, article.body))
+    vector = vectors.encode(vectors.word_counts(words["title"], words["body"],
+                                                vectors.lead_length(article.body)))
     if vector:
         fields.update(terms=vector)
     if published:

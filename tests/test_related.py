@@ -10,9 +10,11 @@ import jsonschema
 import pytest
 
 from bench.corpora import write_jsonl
+from indexer import vectors
 from indexer.duplicates import Clusters
 from indexer.related import MAX_TEXT_CHARS, TextError
 from indexer.search import Archive
+from indexer.store import open_live
 from indexer.writing import index_paths
 from webapp import create_app
 from webapp.openapi import spec
@@ -146,6 +148,19 @@ def test_a_wire_copy_added_later_joins_the_cluster_of_the_original(tmp_path, bac
         assert summary.clusters == 1
         hits = search(Archive(tmp_path / "index"), original["title"]).hits
     assert hits[0].copies == 2 and hits[0].also_published_by == ["Other Wire"]
+
+
+def test_an_indexed_article_weighs_its_words_as_the_same_text_given_as_a_draft(index_dir):
+    """The term vector indexing keeps for an article (from the words its fields were
+    analysed into) is the one its title and text give as a draft."""
+    with open_live(index_dir).reader() as reader:
+        column = reader.column_reader("terms")
+        checked = 0
+        for docnum, stored in reader.iter_docs():
+            counts = vectors.term_counts(stored.get("title", ""), stored.get("body", ""))
+            assert column[docnum] == vectors.encode(counts), stored["id"]
+            checked += 1
+    assert checked > 1500
 
 
 def test_clusters_keep_different_stories_apart():
