@@ -134,7 +134,7 @@ def read_articles(source: SourceFile, data: bytes, known: Mapping[str, str] | No
     known = known or {}
     articles, skips = [], []
     for where, record, read in READERS[source.format](source, text):
-        digest = record_digest(record)
+        digest = record_digest(source, record)
         if digest in known:
             articles.append(Known(digest, known[digest]))
             continue
@@ -152,9 +152,11 @@ def read_articles(source: SourceFile, data: bytes, known: Mapping[str, str] | No
     return articles, skips
 
 
-def record_digest(record: str) -> str:
-    """A digest of a record's text and place in its file."""
-    return hashlib.blake2b(record.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+def record_digest(source: SourceFile, record: str) -> str:
+    """A digest of a record's text and place in ``source``, and of the name the file has
+    under its root, which ids may be made of."""
+    return hashlib.blake2b(f"{source.name}\n{record}".encode("utf-8", "surrogatepass"),
+                           digest_size=8).hexdigest()
 
 
 def _bounded(article: Article) -> Article:

@@ -200,6 +200,21 @@ def test_duplicate_ids_keep_the_first_and_say_so(archive_dir, tmp_path):
     assert ids(tmp_path / "index", "claims") == []
 
 
+def test_records_without_ids_read_again_under_another_root_take_its_names(tmp_path):
+    """An article without an id is named after its file's path under the root it was
+    found in, and its line: a record read before under another root is read again."""
+    wire, index = tmp_path / "archive" / "wire" / "wire.jsonl", tmp_path / "index"
+    wire.parent.mkdir(parents=True)
+    records = [{"title": "Grain exports rise", "body": "Wheat exports rose."},
+               {"title": "Oil prices fall", "body": "Crude fell."}]
+    write_jsonl(wire, records)
+    index_paths([tmp_path / "archive"], index)
+    assert ids(index, "wheat") == ["wire/wire.jsonl#1"]
+    write_jsonl(wire, [records[0], {**records[1], "body": "Crude fell again."}])
+    assert counts(index_paths([wire.parent], index)) == (2, 0, 2, 0, 0, 2)
+    assert ids(index, "wheat") == ["wire.jsonl#1"] and ids(index, "crude") == ["wire.jsonl#2"]
+
+
 def test_an_article_taken_over_by_another_file_comes_back_when_that_file_goes(
         archive_dir, tmp_path):
     index = tmp_path / "index"
