@@ -324,14 +324,15 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
 
 
 def _live_columns(reader, names):
-    """The values of columns ``names`` of each live article (bytes), a segment's
-    columns read whole rather than an article at a time through the index's."""
-    for leaf, _ in segments.leaves(reader):
+    """The document number and the values of columns ``names`` (bytes) of each live
+    article, a segment's columns read whole rather than an article at a time through
+    the index's."""
+    for leaf, offset in segments.leaves(reader):
         deleted = leaf.deleted_docs_set
         for docnum, values in enumerate(zip(*(segments.column_bytes(leaf, name)
                                                for name in names))):
             if docnum not in deleted:
-                yield values
+                yield offset + docnum, values
 
 
 class WhooshStore:
@@ -367,19 +368,24 @@ class WhooshStore:
         # written by _write_segment, spooled in its temporary directory meanwhile.
         self.writer = self.target.writer(compound=False, codec=Codec())
         self.spool_folder = self.writer.temp_storage().folder
+        self.docnums: dict[str, int] = {}  # of each live article, as indexed() reads them
 
     def indexed(self):
         if self.searcher is None:
-            return iter(())
-        return ((doc_id.decode(), digest.decode(), path.decode(), cluster.decode(), minhash)
-                for doc_id, digest, path, cluster, minhash in _live_columns(
-                    self.searcher.reader(), ("id", "content_hash", "path", "cluster", "minhash")))
+            return
+        names = ("id", "content_hash", "path", "cluster", "minhash")
+        for docnum, (doc_id, digest, path, cluster, minhash) in _live_columns(
+                self.searcher.reader(), names):
+            doc_id = doc_id.decode()
+            self.docnums[doc_id] = docnum
+            yield doc_id, digest.decode(), path.decode(), cluster.decode(), minhash
 
     def article(self, doc_id: str) -> Article:
         return stored_article(self.searcher.document(id=doc_id))
 
     def delete(self, doc_id: str) -> None:
-        self.writer.delete_by_term("id", doc_id)
+        # The writer holds the segments the searcher read, in the same order.
+        self.writer.delete_document(self.docnums[doc_id])
 
     def write(self, spools, in_order=_here, jobs: int = 1) -> None:
         """Write the spooled articles as new segments with ``in_order``, one per worker
@@ -399,7 +405,7 @@ class WhooshStore:
 
     def totals(self) -> tuple[int, int, None]:
         with self.target.reader() as reader:
-            clusters = Counter(cluster for cluster, in _live_columns(reader, ("cluster",)))
+            clusters = Counter(cluster for _, (cluster,) in _live_columns(reader, ("cluster",)))
         return sum(clusters.values()), sum(1 for size in clusters.values() if size > 1), None
 
     def cancel(self) -> None:
