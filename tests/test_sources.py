@@ -15,8 +15,8 @@ from indexer.sources import Known, SourceError, SourceFile, find_sources, read_a
 from conftest import FIXTURES, ROOT
 
 
-def read(path: Path):
-    return read_articles(SourceFile(path, path.parent), path.read_bytes())
+def read(path: Path, known: dict[str, str] | None = None):
+    return read_articles(SourceFile(path, path.parent), path.read_bytes(), known)
 
 
 def test_jsonl_records_become_articles_and_bad_lines_are_skipped(tmp_path):
@@ -136,15 +136,14 @@ def test_records_named_as_known_are_left_unread_and_the_rest_carry_their_digest(
     known = {digests[0]: "w0", digests[2]: "w2"}
     lines[1] = json.dumps({"id": "w1", "title": "Story 1 corrected", "body": "Text."})
     path.write_text("\n".join(lines) + "\n{not json\n")
-    source = SourceFile(path, path.parent)
-    articles, skips = read_articles(source, path.read_bytes(), known)
+    articles, skips = read(path, known)
     assert articles[0] == Known(digests[0], "w0") and articles[2] == Known(digests[2], "w2")
     assert (articles[1].title, articles[1].record != digests[1]) == ("Story 1 corrected", True)
     assert [skip.where for skip in skips] == [f"{path}:4"]
 
     # A record's digest is of its text and its place: the same line one lower is new.
     path.write_text("\n" + "\n".join(lines) + "\n")
-    articles, _ = read_articles(source, path.read_bytes(), known)
+    articles, _ = read(path, known)
     assert not any(isinstance(article, Known) for article in articles)
 
 
@@ -153,8 +152,7 @@ def test_a_file_of_one_article_is_one_record(tmp_path):
     path.write_bytes((FIXTURES / "pages" / "bc13ff87b263.html").read_bytes())
     [article], _ = read(path)
     known = {article.record: article.id}
-    assert read_articles(SourceFile(path, tmp_path), path.read_bytes(), known)[0] == [
-        Known(article.record, article.id)]
+    assert read(path, known)[0] == [Known(article.record, article.id)]
 
 
 def test_each_reuters_story_is_a_record_and_one_left_unclosed_still_reads(tmp_path):
@@ -168,7 +166,7 @@ def test_each_reuters_story_is_a_record_and_one_left_unclosed_still_reads(tmp_pa
         (f"reuters-{n}", f"STORY {n}", f"Text of story {n}.") for n in (1, 2, 3)]
     assert skips == [] and len({a.record for a in articles}) == 3
     known = {articles[0].record: "reuters-1"}
-    again, _ = read_articles(SourceFile(path, path.parent), path.read_bytes(), known)
+    again, _ = read(path, known)
     assert again[0] == Known(articles[0].record, "reuters-1")
     assert [a.id for a in again[1:]] == ["reuters-2", "reuters-3"]
 
