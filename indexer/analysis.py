@@ -1,8 +1,9 @@
 """Analysis: how text becomes index terms, for both articles and queries.
 
 The analyzers below are what queries, highlighting and related stories use; indexing
-gets the same terms faster from :func:`folded_words` and :func:`stemmed_words`, one pass
-over a text shared by its stemmed and exact fields and its near-duplicate signature.
+gets the same terms faster as numbers from a :class:`Lexicon`, one pass over a text
+shared by its stemmed and exact fields and its term vector (the sharded backend, and the
+near-duplicate signature, from :func:`folded_words` and :func:`stemmed_words`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import numpy as np
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
@@ -104,3 +106,60 @@ def stemmed_words(words: list[str]) -> list[tuple[int, str]]:
     kept = [(i, stem_word(w)) for i, w in enumerate(words)
             if len(w) >= _STOP.min and w not in _STOP.stops]
     return [(kept[0][0] + n, term) for n, (_, term) in enumerate(kept)]
+
+
+class _Numbers(dict):
+    """Numbers of words as written, each given its folded word's on first sight."""
+
+    def __init__(self, lexicon: "Lexicon"):
+        super().__init__()
+        self.lexicon = lexicon
+
+    def __missing__(self, written: str) -> int:
+        number = self[written] = self.lexicon.number(_fold(written))
+        return number
+
+
+class Lexicon:
+    """The terms one indexing process has met, numbered: :meth:`words` gives the term
+    number of each word of a text, as :func:`folded_words` would give the word, and
+    :attr:`stems` the number of the stemmed term of each (-1 for a word
+    :func:`stemmed_words` drops). Each distinct word is folded and stemmed once; the
+    words of a text are numbered at the speed of a dictionary lookup."""
+
+    def __init__(self):
+        self.words_as_written = _Numbers(self)
+        self.exact: list[bytes] = []  # each term number's folded word, encoded
+        self.stemmed: list[bytes] = []  # each stem number's stem, encoded
+        self._exact_numbers: dict[str, int] = {}
+        self._stem_numbers: dict[str, int] = {}
+        self._stems = np.empty(1024, np.int32)
+
+    @property
+    def stems(self) -> np.ndarray:
+        """The stem number of each term number (-1 for a stop or one-letter word)."""
+        return self._stems[:len(self.exact)]
+
+    def number(self, word: str) -> int:
+        """The term number of the folded ``word``, numbering it if new."""
+        number = self._exact_numbers.get(word)
+        if number is None:
+            number = self._exact_numbers[word] = len(self.exact)
+            self.exact.append(word.encode("utf-8"))
+            if number == len(self._stems):
+                self._stems = np.concatenate([self._stems, np.empty_like(self._stems)])
+            self._stems[number] = (-1 if len(word) < _STOP.min or word in _STOP.stops
+                                   else self._stem_number(stem_word(word)))
+        return number
+
+    def _stem_number(self, stem: str) -> int:
+        number = self._stem_numbers.get(stem)
+        if number is None:
+            number = self._stem_numbers[stem] = len(self.stemmed)
+            self.stemmed.append(stem.encode("utf-8"))
+        return number
+
+    def words(self, text: str) -> np.ndarray:
+        """The term number of each word of ``text``, in order."""
+        found = _TOKEN.findall(text)
+        return np.fromiter(map(self.words_as_written.__getitem__, found), np.int32, len(found))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import exact_analyzer, folded_words, stemmed_words, stemming_analyzer
+from .analysis import Lexicon, exact_analyzer, stemming_analyzer
 
 STEMMED = stemming_analyzer()
 EXACT = exact_analyzer()
@@ -23,36 +24,53 @@ FACETS = {"source": "source_facet", "section": "section_facet", "byline": "bylin
 FILTERS = {**FACETS, "cluster": "cluster"}
 
 
-class Postings(list):
-    """A text already analysed for one field (by :meth:`ArticleText.postings`, in
-    a worker process): what the field's ``index`` yields for it."""
+class Tokens:
+    """A text analysed for one field: the term number and position of each of its
+    tokens, in order, and the encoded term of each number (a :class:`Lexicon`'s)."""
+
+    __slots__ = ("numbers", "positions", "terms")
+
+    def __init__(self, numbers: np.ndarray, positions: np.ndarray, terms: list[bytes]):
+        self.numbers, self.positions, self.terms = numbers, positions, terms
+
+    def __len__(self) -> int:
+        return len(self.numbers)
 
 
 class ArticleText(TEXT):
     """A text field, stemmed or exact; a word the analyzer splits ("co-operation") is
     searched as a phrase of its parts. Indexing takes the same terms as the analyzer
-    from :mod:`indexer.analysis`'s one-pass functions, or a value given as Postings."""
+    from a :class:`indexer.analysis.Lexicon`, as Tokens."""
 
     def __init__(self, stemmed: bool, **options):
         super().__init__(analyzer=STEMMED if stemmed else EXACT, multitoken_query="phrase",
                          **options)
         self.stemmed = stemmed
 
-    def postings(self, words: list[str]) -> Postings:
-        """(term, frequency, weight, encoded positions) of each term of a text whose
-        words are ``words`` (as ``analysis.folded_words`` gives them)."""
-        terms = stemmed_words(words) if self.stemmed else enumerate(words)
-        positions: dict[str, list[int]] = {}
-        for position, term in terms:
-            positions.setdefault(term, []).append(position)
-        encode, boost = self.format.encode, self.format.field_boost
-        return Postings((term.encode("utf-8"), len(found), len(found) * boost, encode(found))
-                        for term, found in positions.items())
+    def tokens(self, lexicon: Lexicon, numbers: np.ndarray) -> Tokens:
+        """The tokens of a text whose words have the term numbers ``numbers`` in
+        ``lexicon``: all of them, or for a stemmed field the stems of those
+        ``analysis.stemmed_words`` keeps, numbered on from the first."""
+        if not self.stemmed:
+            return Tokens(numbers, np.arange(len(numbers), dtype=np.int32), lexicon.exact)
+        stems = lexicon.stems[numbers]
+        kept = np.flatnonzero(stems >= 0).astype(np.int32)
+        if len(kept):
+            kept = kept[0] + np.arange(len(kept), dtype=np.int32)
+        return Tokens(stems[stems >= 0], kept, lexicon.stemmed)
 
     def index(self, value, **kwargs):
-        if isinstance(value, Postings):
-            return value
-        return self.postings(folded_words(value))
+        """(term, frequency, weight, encoded positions) of each term of ``value``, a
+        text or its Tokens, as Whoosh's writers take them."""
+        if not isinstance(value, Tokens):
+            lexicon = Lexicon()
+            value = self.tokens(lexicon, lexicon.words(value))
+        positions: dict[int, list[int]] = {}
+        for number, position in zip(value.numbers.tolist(), value.positions.tolist()):
+            positions.setdefault(number, []).append(position)
+        encode, boost = self.format.encode, self.format.field_boost
+        return [(value.terms[number], len(found), len(found) * boost, encode(found))
+                for number, found in positions.items()]
 
 
 def _facet():

@@ -67,14 +67,24 @@ def term_hash(stem: str) -> int:
     return zlib.crc32(stem.encode("utf-8"))
 
 
-def encode(counts: Counter) -> bytes:
-    """The column value of ``term_counts``: hashes, then counts (b"" for none)."""
-    if not counts:
+def encoded_counts(lexicon, title: np.ndarray, body: np.ndarray, lead: int) -> bytes:
+    """The column value of the :func:`word_counts` of an article whose title and body
+    have the term numbers ``title`` and ``body`` in ``lexicon`` (an
+    :class:`indexer.analysis.Lexicon`), the first ``lead`` of the body in its lead: the
+    stems' hashes, then their counts (b"" for none)."""
+    lead = min(lead, len(body))
+    stems = lexicon.stems[np.concatenate([title, body])]
+    weights = np.repeat(np.array([TITLE_WEIGHT, LEAD_WEIGHT, 1]),
+                        [len(title), lead, len(body) - lead])
+    kept = stems >= 0
+    if not kept.any():
         return b""
-    hashes = np.fromiter((term_hash(s) for s in counts), dtype=np.uint32, count=len(counts))
-    values = np.minimum(np.fromiter(counts.values(), dtype=np.int64, count=len(counts)),
-                        65535).astype(np.uint16)
-    return hashes.tobytes() + values.tobytes()
+    found, first, inverse = np.unique(stems[kept], return_index=True, return_inverse=True)
+    order = np.argsort(first)  # as word_counts, in the order the stems come
+    counts = np.bincount(inverse, weights[kept])[order]
+    hashes = np.fromiter((zlib.crc32(lexicon.stemmed[n]) for n in found[order].tolist()),
+                         np.uint32, len(found))
+    return hashes.tobytes() + np.minimum(counts, 65535).astype(np.uint16).tobytes()
 
 
 def _decode(data: bytes) -> tuple[np.ndarray, np.ndarray]:

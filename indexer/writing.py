@@ -32,12 +32,12 @@ import numpy as np
 from whoosh.writing import SegmentWriter
 
 from . import segments, vectors
-from .analysis import folded_words
+from .analysis import Lexicon, folded_words
 from .article import Article, parse_date
 from .codec import Codec
 from .duplicates import Clusters, words_signature
 from .pool import ArrayPool
-from .schema import SCHEMA, ArticleText
+from .schema import SCHEMA, ArticleText, Tokens
 from .sources import Known, Skip, SourceError, SourceFile, find_sources, read_articles
 from .settings import settings
 from .store import RECORDS, WriteSession, open_index, read_sources, write_sources
@@ -79,12 +79,13 @@ def signature(article: Article) -> np.ndarray | None:
     return words_signature(folded_words(article.body or article.title))
 
 
-def document(article: Article, minhash: np.ndarray | None, cluster: str) -> dict:
+def document(article: Article, minhash: np.ndarray | None, cluster: str,
+             lexicon: Lexicon) -> dict:
     """The Whoosh fields for ``article``, of near-duplicate signature ``minhash`` and in
-    ``cluster``: each text analysed once for all its fields."""
-    words = {name: folded_words(getattr(article, name)) for name in set(TEXT_SOURCES.values())}
+    ``cluster``: each text's words numbered once in ``lexicon`` for all its fields."""
+    words = {name: lexicon.words(getattr(article, name)) for name in set(TEXT_SOURCES.values())}
     published = article.published
-    fields = dict(((name, SCHEMA[name].postings(words[source]))
+    fields = dict(((name, SCHEMA[name].tokens(lexicon, words[source]))
                    for name, source in TEXT_SOURCES.items()), cluster=cluster,
         id=article.id, tags=",".join(article.tags),
         published_iso=published.isoformat() if published else "",
@@ -99,8 +100,8 @@ def document(article: Article, minhash: np.ndarray | None, cluster: str) -> dict
     fields.update((name, value) for name, value in facets.items() if value)
     if minhash is not None:
         fields.update(minhash=minhash.tobytes())
-    vector = vectors.encode(vectors.word_counts(words["title"], words["body"],
-                                                vectors.lead_length(article.body)))
+    vector = vectors.encoded_counts(lexicon, words["title"], words["body"],
+                                    vectors.lead_length(article.body))
     if vector:
         fields.update(terms=vector)
     if published:
@@ -175,9 +176,30 @@ class _SegmentWriter(SegmentWriter):
         super().__init__(*args, **kwargs)
         self.pool = ArrayPool(os.path.join(self._tempstorage.folder,
                                            f"postings-{self.newsegment.segment_id()}"))
+        self.lexicon = Lexicon()  # what document() numbers the words of texts in
 
     def add_document(self, **fields):
-        super().add_document(**fields)
+        """Whoosh's ``add_document`` for morgue's schema (no boosts, spellings or
+        vectors): a text field's Tokens go to the pool at once, other fields' postings
+        one at a time."""
+        docnum, perdoc, schema = self.docnum, self.perdocwriter, self.schema
+        perdoc.start_doc(docnum)
+        for name in sorted(name for name in fields if not name.startswith("_")):
+            value, field, length = fields[name], schema[name], 0
+            if isinstance(value, Tokens):
+                self.pool.add_tokens(name, docnum, value, field.format.field_boost)
+                length = len(value)
+            elif field.indexed:
+                for term, frequency, weight, encoded in field.index(value):
+                    length += frequency if field.scorable else 0
+                    self.pool.add((name, term, docnum, weight, encoded))
+            stored = fields.get(f"_stored_{name}", value)
+            perdoc.add_field(name, field, stored if field.stored else None, length)
+            if field.column_type and stored is not None:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
         self.pool.save_if_full()
 
     def _flush_segment(self):
@@ -203,7 +225,7 @@ def _write_segment(folder: str, spools: list[tuple[str, list[str]]]):
             articles, signatures = pickle.load(file)
         os.remove(spool)
         for article, values, cluster in zip(articles, signatures, clusters):
-            writer.add_document(**document(article, values, cluster))
+            writer.add_document(**document(article, values, cluster, writer.lexicon))
     return writer._finalize_segment()
 
 

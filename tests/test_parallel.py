@@ -1,21 +1,23 @@
 """Indexing with a pool of worker processes gives the same index as indexing in one, and
-the one-pass analysis used for indexing gives the same terms as the fields' analyzers."""
+the lexicon used for indexing gives the same terms as the fields' analyzers."""
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-
+from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
 from bench import corpora
-from indexer.analysis import FoldingTokenizer, folded_words
+from indexer.analysis import FoldingTokenizer, Lexicon
 from indexer.article import Article, parse_date
 from indexer.request import SearchRequest
 from indexer.schema import EXACT, SCHEMA, ArticleText
@@ -96,11 +98,13 @@ def test_an_incremental_run_after_a_parallel_build_changes_nothing(builds):
     assert again.unchanged == again.total == first.total
 
 
-@pytest.mark.parametrize("chunk, window, chunks", [(pool.CHUNK, pool.WINDOW, 0), (5000, 700, 11)],
+@pytest.mark.parametrize("chunk, window, chunks", [(pool.CHUNK, pool.WINDOW, 0), (5000, 700, 17)],
                          ids=["one chunk", "several chunks read a window at a time"])
 def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path, monkeypatch,
                                                                   chunk, window, chunks):
-    """Whoosh's own writer takes the postings one at a time, morgue's as arrays."""
+    """Whoosh's own writer takes the postings one at a time, morgue's as arrays; the
+    positions of a text's postings are encoded by Whoosh's format for the one, all at
+    once for the other."""
     monkeypatch.setattr(pool, "CHUNK", chunk)
     monkeypatch.setattr(pool, "WINDOW", window)
     articles = [Article(id=r["id"], title=r["title"], body=r["body"], source=r["source"],
@@ -110,9 +114,10 @@ def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path, monk
     for kind in (SegmentWriter, _SegmentWriter):
         with WriteSession(tmp_path / kind.__name__) as session:
             ix = session.new_generation()
-            writer = kind(ix, _lk=False, compound=False, codec=Codec())
+            writer, lexicon = kind(ix, _lk=False, compound=False, codec=Codec()), Lexicon()
             for article in articles:
-                writer.add_document(**document(article, signature(article), article.id))
+                writer.add_document(**document(article, signature(article), article.id,
+                                               lexicon))
             saved = len(getattr(writer.pool, "chunks", ()))  # before the last
             segid = writer._finalize_segment().segid
         written.append({path.name.replace(segid, ""): path.read_bytes()
@@ -120,6 +125,22 @@ def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path, monk
     assert len(written[0]) > 10
     assert written[0] == written[1]
     assert saved == chunks
+
+
+def test_positions_are_encoded_at_once_as_whoosh_s_format_encodes_each_posting():
+    """Runs of every size (a pickle appends a thousand items at a time) and steps of
+    every width (one, two and four bytes)."""
+    rng = random.Random(5)
+    runs = [sorted(rng.sample(range(rng.choice([3000, 70_000, 5_000_000])), size))
+            for size in [1, 2, 3, 999, 1000, 1001, 2000, 2001] + [rng.choice([1, 2, 7])
+                                                                  for _ in range(500)]]
+    rng.shuffle(runs)
+    counts = np.array([len(run) for run in runs])
+    sizes, values = pool.positions_values(np.array([p for run in runs for p in run], np.int32),
+                                          np.cumsum(counts) - counts, counts)
+    expected = [Positions().encode(run) for run in runs]
+    assert sizes.tolist() == [len(value) for value in expected]
+    assert values == b"".join(expected)
 
 
 def _texts() -> list[str]:
@@ -130,12 +151,12 @@ def _texts() -> list[str]:
 
 
 @pytest.mark.parametrize("name", [n for n, f in SCHEMA.items() if isinstance(f, ArticleText)])
-def test_one_pass_analysis_gives_the_analyzers_terms(name):
+def test_the_lexicon_gives_the_analyzers_terms(name):
     field = SCHEMA[name]
     for text in _texts():
         expected = sorted((term.encode("utf-8"), freq, weight, value) for term, freq, weight, value
                           in field.format.word_values(text, field.analyzer, mode="index"))
-        assert sorted(field.postings(folded_words(text))) == expected, text[:80]
+        assert sorted(field.index(text)) == expected, text[:80]
 
 
 def test_the_highlighting_tokenizer_gives_the_exact_analyzers_words_and_places():
