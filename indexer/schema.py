@@ -73,12 +73,24 @@ class ArticleText(TEXT):
                 for number, found in positions.items()]
 
 
+class ColumnDatetime(DATETIME):
+    """A date and time kept as a column alone, to sort and compare by: it has no terms."""
+
+    indexed = False
+
+
+class ColumnID(ID):
+    """An identifier stored and kept as a column alone, to compare by: it has no terms."""
+
+    indexed = False
+
+
 def _facet():
     return ID(sortable=True)
 
 
 # Raised whenever the fields change: an index of another version is rebuilt, not read.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
@@ -90,19 +102,19 @@ SCHEMA = Schema(
     section=ArticleText(stemmed=False, stored=True),
     source=ArticleText(stemmed=False, stored=True),
     tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-    # The publication date as printed, in the article's own time zone: what ``date:``
-    # queries and the year and month facets use.
+    # The day of publication as printed (its midnight), in the article's own time zone:
+    # what ``date:`` queries use, which name whole days, as the year and month facets do.
     date=DATETIME(),
     # The exact instant in UTC: what sorting by date uses, after "dated" ("1" when there
     # is a date) puts undated articles last.
-    published=DATETIME(sortable=True),
+    published=ColumnDatetime(sortable=True),
     dated=ID(sortable=True),
     published_iso=STORED,
     url=ID(stored=True),
     description=STORED,
     language=STORED,
     path=ID(stored=True, sortable=True),
-    content_hash=ID(stored=True, sortable=True),
+    content_hash=ColumnID(stored=True, sortable=True),
     # Near-duplicates (see indexer.duplicates): the id of the first article of the
     # cluster, and the MinHash signature of the body.
     cluster=ID(stored=True, sortable=True),

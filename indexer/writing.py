@@ -105,7 +105,8 @@ def document(article: Article, minhash: np.ndarray | None, cluster: str,
     if vector:
         fields.update(terms=vector)
     if published:
-        fields.update(date=published.replace(tzinfo=None), dated="1",
+        fields.update(date=published.replace(tzinfo=None, hour=0, minute=0, second=0,
+                                             microsecond=0), dated="1",
                       published=published.astimezone(timezone.utc).replace(tzinfo=None),
                       year=f"{published.year:04d}", month=f"{published:%Y-%m}")
     return fields

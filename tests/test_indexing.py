@@ -407,3 +407,17 @@ def test_an_index_of_an_older_layout_says_so_and_is_built_anew(tmp_path):
     summary = index_paths([tmp_path / "wire.jsonl"], index)
     assert summary.added == summary.total == 50
     assert search(Archive(index), "oil").total > 0
+
+
+def test_what_is_never_searched_has_no_terms_and_dates_are_indexed_by_the_day(index_dir):
+    """The instant of publication and the content hash are columns alone (sorting and
+    comparing read them); ``date:`` queries name whole days, so ``date`` holds the day."""
+    with open_live(index_dir).reader() as reader:
+        fields = {field for field, _ in reader.all_terms()}
+        days = {text for field, text in reader.all_terms() if field == "date"}
+        dated = sum(1 for value in reader.column_reader("dated") if value == "1")
+        instants = set(reader.column_reader("published", translate=False))
+    assert {"id", "body", "date"} <= fields and not {"published", "content_hash"} & fields
+    assert dated > 1000 and len(instants) > 1000
+    # Whoosh indexes a date as 8 terms of coarser and coarser precision: one is the day.
+    assert len(days) < 8 * len(instants) / 10
