@@ -21,14 +21,22 @@ from operator import sub
 
 import numpy as np
 from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher,
-                                  W3PostingsWriter)
-from whoosh.system import emptybytes
-from whoosh.util.numeric import length_to_byte
+                                  W3PostingsWriter, W3TermInfo)
+from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import _length_byte_cache, length_to_byte
 
 # Raised whenever a block's layout changes: a Whoosh index of another one is rebuilt.
 LAYOUT = 1
 HEAD = struct.Struct("<I")  # the length of a block's first part
 LEVEL = 3  # zlib's compression level, as Whoosh's
+BATCH = 4096  # terms of one block written at a time
+_LENGTHS = np.array(_length_byte_cache, np.int64)
+_NONE = np.iinfo(np.int64).max  # no length: the field is empty in every document
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """``length_to_byte`` of each of ``lengths`` (_NONE for None)."""
+    return np.where(lengths == _NONE, 0, np.minimum(np.searchsorted(_LENGTHS, lengths), 255))
 
 
 class Codec(W3Codec):
@@ -57,6 +65,65 @@ class _FieldWriter(W3FieldWriter):
         self.start_term(term)
         self._postwriter.add_arrays(*postings)
         self.finish_term()
+
+    def add_terms(self, terms, lengths: np.ndarray) -> None:
+        """Write the terms of the field started and their postings: (term, documents,
+        weights, value sizes, values joined) of each, in order of terms, ``lengths``
+        the field's length in each document. Most terms fill one block: those are
+        written a batch at a time, their figures worked out on arrays."""
+        batch, limit = [], self._postwriter._blocklimit
+        for term in terms:
+            if len(term[1]) > limit:
+                self._add_blocks(batch, lengths)
+                batch = []
+                self.add_term(*term, lengths[term[1]])
+                continue
+            batch.append(term)
+            if len(batch) == BATCH:
+                self._add_blocks(batch, lengths)
+                batch = []
+        self._add_blocks(batch, lengths)
+
+    def _add_blocks(self, batch: list[tuple], lengths: np.ndarray) -> None:
+        """Write terms of one block each, as ``add_term`` would."""
+        if not batch:
+            return
+        terms, docs, weights, sizes, values = zip(*batch)
+        counts = np.fromiter(map(len, docs), np.int64, len(docs))
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        docs = np.concatenate(docs).astype(np.int64)
+        weights = np.concatenate(weights).astype("<f4")
+        steps = docs.copy()
+        steps[1:] -= docs[:-1]
+        steps[starts] = docs[starts]
+        steps, weights_, sizes = (steps.astype("<u4").tobytes(), weights.tobytes(),
+                                  np.concatenate(sizes).astype("<u4").tobytes())
+        found = lengths[docs]
+        longest = _length_bytes(np.maximum.reduceat(found, starts))
+        shortest = _length_bytes(np.minimum.reduceat(np.where(found > 0, found, _NONE),
+                                                     starts))
+        figures = zip(terms, counts.tolist(), starts.tolist(), ends.tolist(),
+                      np.add.reduceat(weights.astype(np.float64), starts).tolist(),
+                      np.maximum.reduceat(weights, starts).tolist(), shortest.tolist(),
+                      longest.tolist(), docs[starts].tolist(), docs[ends - 1].tolist(), values)
+        fixedsize, postfile, key = self._format.fixed_value_size(), self._postwriter._postfile, \
+            pack_ushort(self._fieldid)
+        offset, written, add = postfile.tell(), [], self._tindex.add
+        for term, n, start, stop, total, heaviest, least, most, first, last, value in figures:
+            data = zlib.compress(steps[4 * start:4 * stop] + weights_[4 * start:4 * stop], LEVEL)
+            data = HEAD.pack(len(data)) + data
+            if fixedsize != 0:
+                data += zlib.compress(
+                    (emptybytes if fixedsize else sizes[4 * start:4 * stop]) + value, LEVEL)
+            info = pickle.dumps((n, last, heaviest, LEVEL, least, most), 2)
+            block = WHOOSH3_HEADER_MAGIC + pack_int(-(len(info) + len(data))) + info + data
+            written.append(block)
+            add(key + term, W3TermInfo._struct.pack(False, total, n, least, most, heaviest,
+                                                     first, last)
+                + pack_long(offset) + pack_int(len(block)))
+            offset += len(block)
+        postfile.write(emptybytes.join(written))
 
 
 class _BlockWriter(W3PostingsWriter):

@@ -209,8 +209,7 @@ class _SegmentWriter(SegmentWriter):
         for fieldname, terms in groupby(self.pool.terms(), key=itemgetter(0)):
             lengths = segments.field_lengths(reader, fieldname, reader.doc_count_all())
             writer.start_field(fieldname, self.schema[fieldname])
-            for _, term, docs, weights, sizes, values in terms:
-                writer.add_term(term, docs, weights, sizes, values, lengths[docs])
+            writer.add_terms((term[1:] for term in terms), lengths)
             writer.finish_field()
         writer.close()
         reader.close()
