@@ -9,6 +9,7 @@ near-duplicate signature, from :func:`folded_words` and :func:`stemmed_words`).
 from __future__ import annotations
 
 import re
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -122,10 +123,11 @@ class _Numbers(dict):
 
 class Lexicon:
     """The terms one indexing process has met, numbered: :meth:`words` gives the term
-    number of each word of a text, as :func:`folded_words` would give the word, and
+    number of each word of a text, as :func:`folded_words` would give the word,
     :attr:`stems` the number of the stemmed term of each (-1 for a word
-    :func:`stemmed_words` drops). Each distinct word is folded and stemmed once; the
-    words of a text are numbered at the speed of a dictionary lookup."""
+    :func:`stemmed_words` drops), and :attr:`hashes` its CRC-32. Each distinct word is
+    folded, stemmed and hashed once; the words of a text are numbered at the speed of a
+    dictionary lookup."""
 
     def __init__(self):
         self.words_as_written = _Numbers(self)
@@ -134,11 +136,17 @@ class Lexicon:
         self._exact_numbers: dict[str, int] = {}
         self._stem_numbers: dict[str, int] = {}
         self._stems = np.empty(1024, np.int32)
+        self._hashes = np.empty(1024, np.uint32)
 
     @property
     def stems(self) -> np.ndarray:
         """The stem number of each term number (-1 for a stop or one-letter word)."""
         return self._stems[:len(self.exact)]
+
+    @property
+    def hashes(self) -> np.ndarray:
+        """The CRC-32 of each term number's folded word, encoded."""
+        return self._hashes[:len(self.exact)]
 
     def number(self, word: str) -> int:
         """The term number of the folded ``word``, numbering it if new."""
@@ -147,7 +155,9 @@ class Lexicon:
             number = self._exact_numbers[word] = len(self.exact)
             self.exact.append(word.encode("utf-8"))
             if number == len(self._stems):
-                self._stems = np.concatenate([self._stems, np.empty_like(self._stems)])
+                self._stems, self._hashes = (np.concatenate([a, np.empty_like(a)])
+                                             for a in (self._stems, self._hashes))
+            self._hashes[number] = zlib.crc32(self.exact[number])
             self._stems[number] = (-1 if len(word) < _STOP.min or word in _STOP.stops
                                    else self._stem_number(stem_word(word)))
         return number

@@ -1,7 +1,8 @@
 """Near-duplicates: the same story republished with small edits, grouped into clusters.
 
-Each body is reduced to the set of its word 3-grams (shingles), summarised by a MinHash
-signature of 128 permutations (datasketch). Two bodies are near-duplicates when the
+Each body is reduced to the set of its word 3-grams (shingles), each hashed from the
+CRC-32s of its folded words, summarised by a MinHash signature of 128 permutations
+(datasketch). Two bodies are near-duplicates when the
 estimated Jaccard similarity of their shingle sets is at least JACCARD. Candidates are
 found by locality-sensitive hashing: the signature is cut into 32 bands of 4 values, and
 articles that agree on a whole band are compared; a pair at Jaccard 0.5 agrees on some
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from datasketch import MinHash
 
-from .analysis import folded_words
+from .analysis import Lexicon
 
 NUM_PERM = 128
 BANDS, ROWS = 32, 4
@@ -26,30 +27,34 @@ _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
 # for each band, so that the keys of all bands can be kept in one sorted array.
 _MIX = np.random.default_rng(1).integers(1, 2**63, size=ROWS, dtype=np.uint64) | np.uint64(1)
 _SALT = np.random.default_rng(2).integers(0, 2**63, size=BANDS, dtype=np.uint64)
+# Odd 64-bit multipliers that mix the words of a 3-gram into its hash.
+_SHINGLE_MIX = np.random.default_rng(3).integers(1, 2**63, size=SHINGLE, dtype=np.uint64) \
+    | np.uint64(1)
 _MERGE_EVERY = 1024  # signatures added before they are merged into the sorted keys
 
 
-def shingles(words: list[str]) -> set[bytes]:
-    """The 3-grams of ``words`` (folded, as :func:`indexer.analysis.folded_words` gives
-    them), or the words of a text too short for any."""
-    if len(words) < SHINGLE:
-        return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
+def signature(text: str, lexicon: Lexicon | None = None) -> np.ndarray | None:
+    """The MinHash signature of ``text`` (NUM_PERM 32-bit values), its words numbered in
+    ``lexicon`` (a new one unless given); None when it has no words."""
+    lexicon = lexicon or Lexicon()
+    numbers = lexicon.words(text)
+    return hashes_signature(lexicon.hashes[numbers])
 
 
-def signature(text: str) -> np.ndarray | None:
-    """The MinHash signature of ``text`` (NUM_PERM 32-bit values); None when empty."""
-    return words_signature(folded_words(text))
-
-
-def words_signature(words: list[str]) -> np.ndarray | None:
-    """The MinHash signature of a text's folded ``words``; None when there are none."""
-    grams = shingles(words)
-    if not grams:
+def hashes_signature(hashes: np.ndarray) -> np.ndarray | None:
+    """The MinHash signature of a text whose folded words have the CRC-32s ``hashes``:
+    of its set of 3-grams, each hashed from its words' (of its words, for a text too
+    short for any); None when it has no words."""
+    if not len(hashes):
         return None
-    minhash = MinHash(permutations=_TEMPLATE.permutations, hashfunc=_TEMPLATE.hashfunc,
-                      scheme=SCHEME)
-    minhash.update_batch(list(grams))
+    words = np.zeros(max(len(hashes), SHINGLE), np.uint64)
+    words[:len(hashes)] = hashes
+    count = len(words) - SHINGLE + 1
+    grams = words[:count] * _SHINGLE_MIX[0]
+    for n in range(1, SHINGLE):
+        grams += words[n:n + count] * _SHINGLE_MIX[n]
+    minhash = MinHash(permutations=_TEMPLATE.permutations, hashfunc=int, scheme=SCHEME)
+    minhash.update_batch(np.unique(grams >> np.uint64(32)).tolist())
     return minhash.hashvalues.astype(np.uint32)
 
 

@@ -32,10 +32,11 @@ import numpy as np
 from whoosh.writing import SegmentWriter
 
 from . import segments, vectors
-from .analysis import Lexicon, folded_words
+from .analysis import Lexicon
 from .article import Article, parse_date
 from .codec import Codec
-from .duplicates import Clusters, words_signature
+from .duplicates import Clusters
+from .duplicates import signature as text_signature
 from .pool import ArrayPool
 from .schema import SCHEMA, ArticleText, Tokens
 from .sources import Known, Skip, SourceError, SourceFile, find_sources, read_articles
@@ -46,6 +47,7 @@ POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexin
 BATCH = 64  # articles analysed by one task of the pool
 SEGMENT_MIN = 1000  # articles written before a run writes a second segment
 AHEAD = 2  # tasks per worker submitted ahead of the one being written
+_SIGNED = Lexicon()  # the words of the texts this process signs (see signature)
 # Each text field of the schema, and the Article attribute it indexes.
 TEXT_SOURCES = {name: name.removesuffix("_exact") for name, kind in SCHEMA.items()
                 if isinstance(kind, ArticleText)}
@@ -76,7 +78,7 @@ class Summary:
 def signature(article: Article) -> np.ndarray | None:
     """The MinHash signature of the body of ``article`` (of its title when it has no
     body; None when empty)."""
-    return words_signature(folded_words(article.body or article.title))
+    return text_signature(article.body or article.title, _SIGNED)
 
 
 def document(article: Article, minhash: np.ndarray | None, cluster: str,
