@@ -24,8 +24,8 @@ import numpy as np
 from whoosh.formats import Positions
 
 CHUNK = 1 << 20  # tokens and postings sorted and written at a time
-WINDOW = 1 << 16  # postings of a chunk read back at a time
-KEYS = 1 << 16  # terms of a chunk pickled at a time
+WINDOW = 1 << 14  # postings of a chunk read back at a time
+KEYS = 1 << 12  # terms of a chunk pickled at a time
 COLUMNS = (("docs", np.int32), ("weights", np.float32), ("sizes", np.uint32))
 
 
