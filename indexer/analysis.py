@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from array import array
 from functools import lru_cache
 
 import numpy as np
@@ -125,9 +126,9 @@ class Lexicon:
     """The terms one indexing process has met, numbered: :meth:`words` gives the term
     number of each word of a text, as :func:`folded_words` would give the word,
     :attr:`stems` the number of the stemmed term of each (-1 for a word
-    :func:`stemmed_words` drops), and :attr:`hashes` its CRC-32. Each distinct word is
-    folded, stemmed and hashed once; the words of a text are numbered at the speed of a
-    dictionary lookup."""
+    :func:`stemmed_words` drops), and :attr:`hashes` its CRC-32 (:attr:`stem_hashes`
+    of each stem). Each distinct word is folded, stemmed and hashed once; the words of a
+    text are numbered at the speed of a dictionary lookup."""
 
     def __init__(self):
         self.words_as_written = _Numbers(self)
@@ -137,6 +138,7 @@ class Lexicon:
         self._stem_numbers: dict[str, int] = {}
         self._stems = np.empty(1024, np.int32)
         self._hashes = np.empty(1024, np.uint32)
+        self.stem_hashes = array("I")
 
     @property
     def stems(self) -> np.ndarray:
@@ -167,6 +169,7 @@ class Lexicon:
         if number is None:
             number = self._stem_numbers[stem] = len(self.stemmed)
             self.stemmed.append(stem.encode("utf-8"))
+            self.stem_hashes.append(zlib.crc32(self.stemmed[number]))
         return number
 
     def words(self, text: str) -> np.ndarray:

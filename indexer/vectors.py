@@ -82,8 +82,7 @@ def encoded_counts(lexicon, title: np.ndarray, body: np.ndarray, lead: int) -> b
     found, first, inverse = np.unique(stems[kept], return_index=True, return_inverse=True)
     order = np.argsort(first)  # as word_counts, in the order the stems come
     counts = np.bincount(inverse, weights[kept])[order]
-    hashes = np.fromiter((zlib.crc32(lexicon.stemmed[n]) for n in found[order].tolist()),
-                         np.uint32, len(found))
+    hashes = np.frombuffer(lexicon.stem_hashes, np.uint32)[found[order]]
     return hashes.tobytes() + np.minimum(counts, 65535).astype(np.uint16).tobytes()
 
 
