@@ -30,6 +30,8 @@ _SALT = np.random.default_rng(2).integers(0, 2**63, size=BANDS, dtype=np.uint64)
 # Odd 64-bit multipliers that mix the words of a 3-gram into its hash.
 _SHINGLE_MIX = np.random.default_rng(3).integers(1, 2**63, size=SHINGLE, dtype=np.uint64) \
     | np.uint64(1)
+_LOW = np.uint64(0xFFFFFFFF)
+_HIGH = ~_LOW
 _MERGE_EVERY = 1024  # signatures added before they are merged into the sorted keys
 
 
@@ -83,16 +85,16 @@ class Clusters:
     with ``add_existing``) and those assigned before in the run.
 
     Signatures live in a matrix, and the keys of all their bands in one sorted array
-    for binary search, into which the latest signatures, kept in a small buffer that is
-    searched directly, are merged from time to time.
+    for binary search, each key's high 32 bits above its row's number (a key shared by
+    chance only adds a candidate to compare), into which the latest signatures, kept in
+    a small buffer that is searched directly, are merged from time to time.
     """
 
     def __init__(self):
         self.ids: list[str] = []
         self.clusters: list[str] = []
         self.signatures = np.empty((0, NUM_PERM), dtype=np.uint32)
-        self.sorted_keys = np.empty(0, dtype=np.uint64)
-        self.rows = np.empty(0, dtype=np.int64)  # the row of each of sorted_keys
+        self.sorted_keys = np.empty(0, dtype=np.uint64)  # key << 32 | row, see above
         self.buffer = np.empty((_MERGE_EVERY, NUM_PERM), dtype=np.uint32)
         self.buffer_keys = np.empty((_MERGE_EVERY, BANDS), dtype=np.uint64)
         self.buffered = 0
@@ -144,16 +146,14 @@ class Clusters:
         new = np.concatenate([self.buffer[:self.buffered], existing])
         self.existing = []
         self.buffered = 0
-        keys = _band_keys(new).ravel()
-        order = np.argsort(keys)
-        keys, rows = keys[order], len(self.signatures) + order // BANDS
+        rows = len(self.signatures) + np.arange(len(new) * BANDS, dtype=np.uint64) // BANDS
+        keys = np.sort(_band_keys(new).ravel() & _HIGH | rows)
         # Where each new key goes among the old ones, both sorted (np.insert would sort
         # these places again).
         at = np.searchsorted(self.sorted_keys, keys) + np.arange(len(keys))
         old = np.ones(len(self.sorted_keys) + len(keys), bool)
         old[at] = False
         self.sorted_keys = _placed(self.sorted_keys, keys, at, old)
-        self.rows = _placed(self.rows, rows, at, old)
         self.signatures = np.concatenate([self.signatures, new])
 
     def _signatures(self, rows: list[int]) -> np.ndarray:
@@ -163,10 +163,11 @@ class Clusters:
 
     def _candidates(self, keys: np.ndarray) -> list[int]:
         """Rows of the articles that agree with band ``keys`` on at least one band."""
-        low = np.searchsorted(self.sorted_keys, keys, side="left")
-        high = np.searchsorted(self.sorted_keys, keys, side="right")
-        found = {row for band in np.nonzero(high > low)[0]
-                 for row in self.rows[low[band]:high[band]].tolist()}
+        high = keys & _HIGH
+        low = np.searchsorted(self.sorted_keys, high, side="left")
+        high = np.searchsorted(self.sorted_keys, high | _LOW, side="right")
+        found = {key & 0xFFFFFFFF for band in np.nonzero(high > low)[0]
+                 for key in self.sorted_keys[low[band]:high[band]].tolist()}
         hits = np.nonzero((self.buffer_keys[:self.buffered] == keys).any(axis=1))[0]
         found.update((hits + len(self.signatures)).tolist())
         return sorted(found)
