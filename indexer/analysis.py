@@ -2,8 +2,8 @@
 
 The analyzers below are what queries, highlighting and related stories use; indexing
 gets the same terms faster as numbers from a :class:`Lexicon`, one pass over a text
-shared by its stemmed and exact fields and its term vector (the sharded backend, and the
-near-duplicate signature, from :func:`folded_words` and :func:`stemmed_words`).
+shared by its stemmed and exact fields, its term vector and its near-duplicate signature
+(the sharded backend from :func:`folded_words` and :func:`stemmed_words`).
 """
 
 from __future__ import annotations

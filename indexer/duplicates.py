@@ -2,12 +2,12 @@
 
 Each body is reduced to the set of its word 3-grams (shingles), each hashed from the
 CRC-32s of its folded words, summarised by a MinHash signature of 128 permutations
-(datasketch). Two bodies are near-duplicates when the
-estimated Jaccard similarity of their shingle sets is at least JACCARD. Candidates are
-found by locality-sensitive hashing: the signature is cut into 32 bands of 4 values, and
-articles that agree on a whole band are compared; a pair at Jaccard 0.5 agrees on some
-band with probability 0.87, at 0.6 with 0.99. Signatures are kept in the index (a
-column), and the bands in memory while an indexing run lasts.
+(datasketch). Two bodies are near-duplicates when the estimated Jaccard similarity of
+their shingle sets is at least JACCARD. Candidates are found by locality-sensitive
+hashing: the signature is cut into 32 bands of 4 values, and articles that agree on a
+whole band are compared; a pair at Jaccard 0.5 agrees on some band with probability
+0.87, at 0.6 with 0.99. Signatures are kept in the index (a column), and the bands in
+memory while an indexing run lasts.
 """
 
 from __future__ import annotations
