@@ -12,8 +12,9 @@ memory while an indexing run lasts.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
-from datasketch import MinHash
 
 from .analysis import Lexicon
 
@@ -22,7 +23,6 @@ BANDS, ROWS = 32, 4
 SHINGLE = 3
 JACCARD = 0.5
 SCHEME = "affine32"  # datasketch's permutation scheme: 32-bit values
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
 # Odd 64-bit multipliers that mix the four values of a band into one key, and a salt
 # for each band, so that the keys of all bands can be kept in one sorted array.
 _MIX = np.random.default_rng(1).integers(1, 2**63, size=ROWS, dtype=np.uint64) | np.uint64(1)
@@ -33,6 +33,15 @@ _SHINGLE_MIX = np.random.default_rng(3).integers(1, 2**63, size=SHINGLE, dtype=n
 _LOW = np.uint64(0xFFFFFFFF)
 _HIGH = ~_LOW
 _MERGE_EVERY = 1024  # signatures added before they are merged into the sorted keys
+
+
+@cache
+def _empty():
+    """An empty MinHash of hash values given as ints. datasketch is imported when first
+    needed: with the SciPy it imports, that takes 0.2 s, which a process that only
+    compares signatures (an incremental run's indexing process) is spared."""
+    from datasketch import MinHash
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=int)
 
 
 def signature(text: str, lexicon: Lexicon | None = None) -> np.ndarray | None:
@@ -55,7 +64,7 @@ def hashes_signature(hashes: np.ndarray) -> np.ndarray | None:
     grams = words[:count] * _SHINGLE_MIX[0]
     for n in range(1, SHINGLE):
         grams += words[n:n + count] * _SHINGLE_MIX[n]
-    minhash = MinHash(permutations=_TEMPLATE.permutations, hashfunc=int, scheme=SCHEME)
+    minhash = _empty().copy()
     minhash.update_batch(np.unique(grams >> np.uint64(32)).tolist())
     return minhash.hashvalues.astype(np.uint32)
 

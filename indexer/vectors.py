@@ -16,7 +16,6 @@ import zlib
 from collections import Counter, OrderedDict
 
 import numpy as np
-from scipy.sparse import csr_matrix
 from whoosh.analysis import STOP_WORDS
 
 from .analysis import folded_words, stem_word, word_count
@@ -98,6 +97,8 @@ class Matrix:
     CSR and CSC)."""
 
     def __init__(self, reader):
+        from scipy.sparse import csr_matrix  # here: indexing, which imports this module,
+        # has no use for SciPy, which takes a tenth of a second to import
         self.doc_count = reader.doc_count_all()
         # Publication times as the column keeps them; an undated article has the largest.
         self.published = np.fromiter(reader.column_reader("published", translate=False),
