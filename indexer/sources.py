@@ -28,7 +28,7 @@ import lzma
 import os
 import re
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -67,7 +67,7 @@ class SourceFile:
         suffixes = [s.lower() for s in self.path.suffixes] or [""]
         return suffixes[-2] if suffixes[-1] in DECOMPRESS and len(suffixes) > 1 else suffixes[-1]
 
-    @property
+    @cached_property  # each record's digest takes it in
     def name(self) -> str:
         """The path relative to its root, or the file name when given directly."""
         if self.root == self.path:
