@@ -97,8 +97,9 @@ class Matrix:
     CSR and CSC)."""
 
     def __init__(self, reader):
-        from scipy.sparse import csr_matrix  # here: indexing, which imports this module,
-        # has no use for SciPy, which takes a tenth of a second to import
+        # Imported here: indexing imports this module, but has no use for SciPy (a tenth
+        # of a second to import).
+        from scipy.sparse import csr_matrix
         self.doc_count = reader.doc_count_all()
         # Publication times as the column keeps them; an undated article has the largest.
         self.published = np.fromiter(reader.column_reader("published", translate=False),
