@@ -155,7 +155,8 @@ class Clusters:
         new = np.concatenate([self.buffer[:self.buffered], existing])
         self.existing = []
         self.buffered = 0
-        rows = len(self.signatures) + np.arange(len(new) * BANDS, dtype=np.uint64) // BANDS
+        rows = np.repeat(np.arange(len(self.signatures), len(self.signatures) + len(new),
+                                   dtype=np.uint64), BANDS)
         keys = np.sort(_band_keys(new).ravel() & _HIGH | rows)
         # Where each new key goes among the old ones, both sorted (np.insert would sort
         # these places again).
