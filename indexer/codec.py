@@ -34,6 +34,21 @@ _LENGTHS = np.array(_length_byte_cache, np.int64)
 _NONE = np.iinfo(np.int64).max  # no length: the field is empty in every document
 
 
+def _block(steps: bytes, weights: bytes, sizes: bytes, values: bytes, fixedsize,
+           info: tuple, last: bool) -> bytes:
+    """One block as written: its size (negative for a term's last), the header Whoosh
+    3's matcher reads (``info``, compression always on), then the documents as steps
+    from the one before and the weights (little-endian uint32 and float32), then the
+    values (each one's size first when they vary)."""
+    data = zlib.compress(steps + weights, LEVEL)
+    data = HEAD.pack(len(data)) + data
+    if fixedsize != 0:
+        data += zlib.compress((emptybytes if fixedsize else sizes) + values, LEVEL)
+    header = pickle.dumps(info, 2)
+    return pack_int(-(len(header) + len(data)) if last else len(header) + len(data)) \
+        + header + data
+
+
 def _length_bytes(lengths: np.ndarray) -> np.ndarray:
     """``length_to_byte`` of each of ``lengths`` (_NONE for None)."""
     return np.where(lengths == _NONE, 0, np.minimum(np.searchsorted(_LENGTHS, lengths), 255))
@@ -111,13 +126,10 @@ class _FieldWriter(W3FieldWriter):
             pack_ushort(self._fieldid)
         offset, written, add = postfile.tell(), [], self._tindex.add
         for term, n, start, stop, total, heaviest, least, most, first, last, value in figures:
-            data = zlib.compress(steps[4 * start:4 * stop] + weights_[4 * start:4 * stop], LEVEL)
-            data = HEAD.pack(len(data)) + data
-            if fixedsize != 0:
-                data += zlib.compress(
-                    (emptybytes if fixedsize else sizes[4 * start:4 * stop]) + value, LEVEL)
-            info = pickle.dumps((n, last, heaviest, LEVEL, least, most), 2)
-            block = WHOOSH3_HEADER_MAGIC + pack_int(-(len(info) + len(data))) + info + data
+            block = WHOOSH3_HEADER_MAGIC + _block(
+                steps[4 * start:4 * stop], weights_[4 * start:4 * stop],
+                sizes[4 * start:4 * stop], value, fixedsize,
+                (n, last, heaviest, LEVEL, least, most), True)
             written.append(block)
             add(key + term, W3TermInfo._struct.pack(False, total, n, least, most, heaviest,
                                                      first, last)
@@ -163,24 +175,15 @@ class _BlockWriter(W3PostingsWriter):
 
     def _put(self, ids: list[int], weights, sizes, values: bytes, heaviest, shortest,
              longest, last):
-        """Write one block: the documents as steps from the one before and the weights
-        (float32, as an array), then the values (each one's size first when they vary)."""
+        """Write one block (see :func:`_block`), after Whoosh's magic for a term's first."""
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         steps = np.array([ids[0], *map(sub, ids[1:], ids)], "<u4")
-        data = zlib.compress(steps.tobytes() + np.asarray(weights, "<f4").tobytes(), LEVEL)
-        data = HEAD.pack(len(data)) + data
-        fixedsize = self._format.fixed_value_size()
-        if fixedsize != 0:
-            data += zlib.compress(
-                (emptybytes if fixedsize else np.asarray(sizes, "<u4").tobytes()) + values,
-                LEVEL)
-        # The block header Whoosh 3's matcher reads, compression always on.
-        info = pickle.dumps((len(ids), ids[-1], heaviest, LEVEL, length_to_byte(shortest),
-                             length_to_byte(longest)), 2)
-        self._postfile.write_int(-(len(info) + len(data)) if last else len(info) + len(data))
-        self._postfile.write(info)
-        self._postfile.write(data)
+        self._postfile.write(_block(
+            steps.tobytes(), np.asarray(weights, "<f4").tobytes(),
+            np.asarray(sizes, "<u4").tobytes(), values, self._format.fixed_value_size(),
+            (len(ids), ids[-1], heaviest, LEVEL, length_to_byte(shortest),
+             length_to_byte(longest)), last))
         self._blockcount += 1
 
 
