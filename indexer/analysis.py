@@ -110,6 +110,12 @@ def stemmed_words(words: list[str]) -> list[tuple[int, str]]:
     return [(kept[0][0] + n, term) for n, (_, term) in enumerate(kept)]
 
 
+def term_hash(term: str) -> int:
+    """A term's 32-bit hash, the CRC-32 of its UTF-8: what term vectors keep of a stem,
+    and near-duplicate signatures of a word."""
+    return zlib.crc32(term.encode("utf-8"))
+
+
 class _Numbers(dict):
     """Numbers of words as written, each given its folded word's on first sight."""
 
@@ -126,8 +132,8 @@ class Lexicon:
     """The terms one indexing process has met, numbered: :meth:`words` gives the term
     number of each word of a text, as :func:`folded_words` would give the word,
     :attr:`stems` the number of the stemmed term of each (-1 for a word
-    :func:`stemmed_words` drops), and :attr:`hashes` its CRC-32 (:attr:`stem_hashes`
-    of each stem). Each distinct word is folded, stemmed and hashed once; the words of a
+    :func:`stemmed_words` drops), and :attr:`hashes` its :func:`term_hash`
+    (:attr:`stem_hashes` of each stem). Each distinct word is folded, stemmed and hashed once; the words of a
     text are numbered at the speed of a dictionary lookup."""
 
     def __init__(self):
@@ -147,7 +153,7 @@ class Lexicon:
 
     @property
     def hashes(self) -> np.ndarray:
-        """The CRC-32 of each term number's folded word, encoded."""
+        """The :func:`term_hash` of each term number's folded word."""
         return self._hashes[:len(self.exact)]
 
     def number(self, word: str) -> int:
@@ -159,7 +165,7 @@ class Lexicon:
             if number == len(self._stems):
                 self._stems, self._hashes = (np.concatenate([a, np.empty_like(a)])
                                              for a in (self._stems, self._hashes))
-            self._hashes[number] = zlib.crc32(self.exact[number])
+            self._hashes[number] = term_hash(word)
             self._stems[number] = (-1 if len(word) < _STOP.min or word in _STOP.stops
                                    else self._stem_number(stem_word(word)))
         return number
@@ -169,7 +175,7 @@ class Lexicon:
         if number is None:
             number = self._stem_numbers[stem] = len(self.stemmed)
             self.stemmed.append(stem.encode("utf-8"))
-            self.stem_hashes.append(zlib.crc32(self.stemmed[number]))
+            self.stem_hashes.append(term_hash(stem))
         return number
 
     def words(self, text: str) -> np.ndarray:

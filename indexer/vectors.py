@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 import threading
-import zlib
 from collections import Counter, OrderedDict
 
 import numpy as np
 from whoosh.analysis import STOP_WORDS
 
-from .analysis import folded_words, stem_word, word_count
+from .analysis import folded_words, stem_word, term_hash, word_count
 
 TITLE_WEIGHT, LEAD_WEIGHT = 3, 2
 COMMON = 0.5  # a word in more than this share of the archive (and 100 articles) weighs nothing
@@ -60,10 +59,6 @@ def word_counts(title: list[str], body: list[str], lead: int, written: dict | No
             if written is not None:
                 written.setdefault(stem, Counter())[word] += 1
     return counts
-
-
-def term_hash(stem: str) -> int:
-    return zlib.crc32(stem.encode("utf-8"))
 
 
 def encoded_counts(lexicon, title: np.ndarray, body: np.ndarray, lead: int) -> bytes:
