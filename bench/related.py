@@ -148,7 +148,7 @@ def near_duplicates(args) -> None:
     rng.shuffle(items)
     clusters = Clusters()
     started = time.perf_counter()
-    cluster_of = {doc_id: clusters.assign(doc_id, body)[0] for doc_id, body in items}
+    cluster_of = {doc_id: clusters.assign(doc_id, body) for doc_id, body in items}
     elapsed = time.perf_counter() - started
     planted = {c["id"] for c, _ in copies}
     judged = [pair for pair in combinations(sorted(cluster_of), 2) if planted & set(pair)]

@@ -61,7 +61,7 @@ def same_story(records: list[dict]) -> dict[str, set[str]]:
     for record in records:
         normal = " ".join(f"{record['title']} {record['body']}".split()).lower()
         exact = "text:" + hashlib.sha1(normal.encode()).hexdigest()
-        near = "cluster:" + clusters.assign(record["id"], record["body"] or record["title"])[0]
+        near = "cluster:" + clusters.assign(record["id"], record["body"] or record["title"])
         group = groups.get(exact, set()) | groups.get(near, set()) | {record["id"]}
         for member in group:
             groups[member] = group

@@ -32,7 +32,6 @@ _SHINGLE_MIX = np.random.default_rng(3).integers(1, 2**63, size=SHINGLE, dtype=n
     | np.uint64(1)
 _LOW = np.uint64(0xFFFFFFFF)
 _HIGH = ~_LOW
-_MERGE_EVERY = 1024  # signatures added before they are merged into the sorted keys
 
 
 @cache
@@ -78,106 +77,105 @@ def _band_keys(signatures: np.ndarray) -> np.ndarray:
     return keys ^ _SALT
 
 
-def _placed(old: np.ndarray, new: np.ndarray, at: np.ndarray, is_old: np.ndarray):
-    """The values ``old`` and ``new`` in one array, ``new`` at the places ``at`` and
-    ``old`` in order at the others (``is_old``)."""
-    merged = np.empty(len(is_old), old.dtype)
-    merged[at] = new
-    merged[is_old] = old
-    return merged
-
-
 class Clusters:
     """Puts each article of an indexing run into a cluster of near-duplicates: the
     cluster of its most similar earlier article, if similar enough, else a cluster of
     its own (named by its id). Earlier articles are those already in the index (given
     with ``add_existing``) and those assigned before in the run.
 
-    Signatures live in a matrix, and the keys of all their bands in one sorted array
-    for binary search, each key's high 32 bits above its row's number (a key shared by
-    chance only adds a candidate to compare), into which the latest signatures, kept in
-    a small buffer that is searched directly, are merged from time to time.
+    Signatures live in a matrix, a row per article, and the keys of their bands in a
+    few sorted runs for binary search, each key's high 32 bits above its row (a key
+    shared by chance only adds a candidate to compare). Each batch's keys make a run,
+    and two runs of the same size are merged into one, as a binary counter carries: a
+    key is merged a few times, and a batch searches a few runs.
     """
 
     def __init__(self):
-        self.ids: list[str] = []
+        self.ids: list[str] = []  # of each row
         self.clusters: list[str] = []
-        self.signatures = np.empty((0, NUM_PERM), dtype=np.uint32)
-        self.sorted_keys = np.empty(0, dtype=np.uint64)  # key << 32 | row, see above
-        self.buffer = np.empty((_MERGE_EVERY, NUM_PERM), dtype=np.uint32)
-        self.buffer_keys = np.empty((_MERGE_EVERY, BANDS), dtype=np.uint64)
-        self.buffered = 0
-        self.existing: list[bytes] = []  # signatures given to add_existing, not yet merged
+        self.signatures = np.empty((0, NUM_PERM), dtype=np.uint32)  # rows, and room
+        self.rows = 0
+        self.runs: list[np.ndarray] = []  # sorted keys (key high bits | row), largest first
+        self.existing: list[bytes] = []  # signatures given to add_existing, not yet added
 
     def add_existing(self, doc_id: str, cluster: str, data: bytes) -> None:
         """Remember an article already in the index, by its stored signature (they are
-        all merged into the matrix at once, before the next assignment)."""
+        all added at once, before the next assignment)."""
         if data:
             self.ids.append(doc_id)
             self.clusters.append(cluster)
             self.existing.append(data)
 
-    def assign(self, doc_id: str, text: str) -> tuple[str, bytes]:
-        """The cluster of the article ``doc_id`` with body ``text``, and its signature
-        as bytes to store (empty for an empty text)."""
-        return self.assign_signature(doc_id, signature(text))
+    def assign(self, doc_id: str, text: str) -> str:
+        """The cluster of the article ``doc_id`` with body ``text``."""
+        return self.assign_signatures([doc_id], [signature(text)])[0]
 
-    def assign_signature(self, doc_id: str, values: np.ndarray | None) -> tuple[str, bytes]:
-        """:meth:`assign`, given the signature of the text (None when empty)."""
-        if values is None:
-            return doc_id, b""
+    def assign_signatures(self, ids: list[str], signatures: list) -> list[str]:
+        """The cluster of each article of ``ids`` in turn, given the signature of its
+        text (None when empty), each compared with all articles before it."""
         if self.existing:
-            self._merge()
-        keys = _band_keys(values[None, :])[0]
-        rows = [row for row in self._candidates(keys) if self.ids[row] != doc_id]
-        cluster = doc_id
-        if rows:
-            similar = (self._signatures(rows) == values).mean(axis=1)
-            best = int(np.argmax(similar))
-            if similar[best] >= JACCARD:
-                cluster = self.clusters[rows[best]]
-        self._add(doc_id, cluster, values, keys)
-        return cluster, values.tobytes()
+            existing = np.frombuffer(b"".join(self.existing), np.uint32).reshape(-1, NUM_PERM)
+            self.existing = []
+            self._push(self._add(existing))
+        clusters = list(ids)
+        signed = [n for n, values in enumerate(signatures) if values is not None]
+        if not signed:
+            return clusters
+        first = self.rows
+        keys = self._add(np.stack([signatures[n] for n in signed]))
+        found = self._candidates(keys)
+        self._push(keys)
+        for row, n, candidates in zip(range(first, self.rows), signed, found):
+            rows = [r for r in sorted(candidates) if self.ids[r] != ids[n]]
+            if rows:
+                similar = (self.signatures[rows] == self.signatures[row]).mean(axis=1)
+                best = int(np.argmax(similar))
+                if similar[best] >= JACCARD:
+                    clusters[n] = self.clusters[rows[best]]
+            self.ids.append(ids[n])
+            self.clusters.append(clusters[n])
+        return clusters
 
-    def _add(self, doc_id: str, cluster: str, values: np.ndarray, keys: np.ndarray) -> None:
-        self.ids.append(doc_id)
-        self.clusters.append(cluster)
-        self.buffer[self.buffered] = values
-        self.buffer_keys[self.buffered] = keys
-        self.buffered += 1
-        if self.buffered == _MERGE_EVERY:
-            self._merge()
+    def _add(self, values: np.ndarray) -> np.ndarray:
+        """Add rows of signatures ``values``; their band keys."""
+        first, self.rows = self.rows, self.rows + len(values)
+        if self.rows > len(self.signatures):
+            room = np.empty((max(self.rows, 2 * len(self.signatures)), NUM_PERM), np.uint32)
+            room[:first] = self.signatures[:first]
+            self.signatures = room
+        self.signatures[first:self.rows] = values
+        return _band_keys(values)
 
-    def _merge(self) -> None:
-        """Move the buffered signatures, then those of add_existing, into the matrix and
-        merge their band keys into the sorted ones."""
-        existing = np.frombuffer(b"".join(self.existing), dtype=np.uint32).reshape(-1, NUM_PERM)
-        new = np.concatenate([self.buffer[:self.buffered], existing])
-        self.existing = []
-        self.buffered = 0
-        rows = np.repeat(np.arange(len(self.signatures), len(self.signatures) + len(new),
-                                   dtype=np.uint64), BANDS)
-        keys = np.sort(_band_keys(new).ravel() & _HIGH | rows)
-        # Where each new key goes among the old ones, both sorted (np.insert would sort
-        # these places again).
-        at = np.searchsorted(self.sorted_keys, keys) + np.arange(len(keys))
-        old = np.ones(len(self.sorted_keys) + len(keys), bool)
-        old[at] = False
-        self.sorted_keys = _placed(self.sorted_keys, keys, at, old)
-        self.signatures = np.concatenate([self.signatures, new])
+    def _candidates(self, keys: np.ndarray) -> list[set[int]]:
+        """For each row of band ``keys`` (the rows just added, in turn), the earlier
+        rows that agree with it on at least one band."""
+        found = [set() for _ in range(len(keys))]
+        high = (keys & _HIGH).ravel()
+        order = np.argsort(high)  # sorted, they are found several times faster
+        high = high[order]
+        for run in self.runs:
+            low = np.searchsorted(run, high)
+            hits = np.flatnonzero(run[np.minimum(low, len(run) - 1)] & _HIGH == high)
+            stop = np.searchsorted(run, high[hits] | _LOW, side="right")
+            for at, start, end in zip(hits.tolist(), low[hits].tolist(), stop.tolist()):
+                found[order[at] // BANDS].update((run[start:end] & _LOW).tolist())
+        # Among these rows, by their whole keys: each finds the earlier ones.
+        flat = keys.ravel()
+        order = np.argsort(flat, kind="stable")  # rows stay in order within a key
+        starts = np.flatnonzero(np.diff(flat[order], prepend=~flat[order[:1]]))
+        sizes = np.diff(starts, append=len(flat))
+        first = self.rows - len(keys)
+        for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
+            rows = (order[start:start + size] // BANDS).tolist()
+            for n, row in enumerate(rows):
+                found[row].update(first + earlier for earlier in rows[:n] if earlier < row)
+        return found
 
-    def _signatures(self, rows: list[int]) -> np.ndarray:
-        merged = len(self.signatures)
-        return np.array([self.signatures[r] if r < merged else self.buffer[r - merged]
-                         for r in rows])
-
-    def _candidates(self, keys: np.ndarray) -> list[int]:
-        """Rows of the articles that agree with band ``keys`` on at least one band."""
-        high = keys & _HIGH
-        low = np.searchsorted(self.sorted_keys, high, side="left")
-        high = np.searchsorted(self.sorted_keys, high | _LOW, side="right")
-        found = {key & 0xFFFFFFFF for band in np.nonzero(high > low)[0]
-                 for key in self.sorted_keys[low[band]:high[band]].tolist()}
-        hits = np.nonzero((self.buffer_keys[:self.buffered] == keys).any(axis=1))[0]
-        found.update((hits + len(self.signatures)).tolist())
-        return sorted(found)
+    def _push(self, keys: np.ndarray) -> None:
+        """Add the band ``keys`` of the rows added last as a run."""
+        rows = np.repeat(np.arange(self.rows - len(keys), self.rows, dtype=np.uint64), BANDS)
+        self.runs.append(np.sort(keys.ravel() & _HIGH | rows))
+        while len(self.runs) > 1 and len(self.runs[-2]) <= len(self.runs[-1]):
+            last = self.runs.pop()
+            # Two sorted runs end to end: a stable sort (timsort) merges them in one pass.
+            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="stable")

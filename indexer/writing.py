@@ -486,8 +486,7 @@ class _Run:
 
         for signatures in in_order(_spool, batches()):
             spool, ids = analysing.popleft()
-            self.spools.append((spool, [self.clusters.assign_signature(i, s)[0]
-                                        for i, s in zip(ids, signatures)]))
+            self.spools.append((spool, self.clusters.assign_signatures(ids, signatures)))
 
     def _read_arguments(self, source: SourceFile | Skip) -> tuple:
         """The arguments of :func:`_read` for ``source``: the digest its file had, and

@@ -11,7 +11,7 @@ import pytest
 
 from bench.corpora import write_jsonl
 from indexer import vectors
-from indexer.duplicates import Clusters
+from indexer.duplicates import Clusters, signature
 from indexer.related import MAX_TEXT_CHARS, TextError
 from indexer.search import Archive
 from indexer.store import open_live
@@ -169,9 +169,46 @@ def test_an_indexed_article_weighs_its_words_as_the_same_text_given_as_a_draft(i
 def test_clusters_keep_different_stories_apart():
     clusters = Clusters()
     records = reuters_records(300)
-    assigned = {r["id"]: clusters.assign(r["id"], r["body"])[0] for r in records}
+    assigned = {r["id"]: clusters.assign(r["id"], r["body"]) for r in records}
     # Among 300 distinct Reuters stories some are true wire duplicates, but few.
     assert sum(1 for doc_id, cluster in assigned.items() if cluster != doc_id) < 15
+
+
+def test_clusters_found_a_batch_at_a_time_are_those_found_one_by_one():
+    """Assigning a batch at a time finds copies within a batch, across batches and among
+    the articles already indexed, as assigning one article at a time does."""
+    records = reuters_records(500)
+    items, later = [], {}
+    for n, record in enumerate(records):
+        items += [(record["id"], record["body"])] + later.pop(n, [])
+        paragraphs = record["body"].split("\n\n")
+        if n % 3 == 0 and len(paragraphs) > 4:  # a wire copy, next or 200 stories on
+            copy = "NEW YORK - " + "\n\n".join(paragraphs[:-1])
+            later.setdefault(n + 200 * (n % 2), []).append((f"copy-{record['id']}", copy))
+    ids = [doc_id for doc_id, _ in items]
+    signatures = [signature(body) for _, body in items]
+    one_by_one = Clusters()
+    expected = [one_by_one.assign_signatures([i], [s])[0] for i, s in zip(ids, signatures)]
+    cluster_of = dict(zip(ids, expected))
+    copies = [doc_id for doc_id in ids if doc_id.startswith("copy-")]
+    assert len(copies) > 15 and all(
+        cluster_of[doc_id] == cluster_of[doc_id.removeprefix("copy-")] for doc_id in copies)
+    for size in (1, 7, 64, 5000):
+        clusters = Clusters()
+        assert [cluster for start in range(0, len(ids), size) for cluster in
+                clusters.assign_signatures(ids[start:start + size],
+                                           signatures[start:start + size])] == expected
+    indexed = Clusters()  # the first 300 already in the index, then the rest in batches
+    for doc_id, cluster, values in zip(ids[:300], expected, signatures[:300]):
+        indexed.add_existing(doc_id, cluster, b"" if values is None else values.tobytes())
+    assert [cluster for start in range(300, len(ids), 64) for cluster in
+            indexed.assign_signatures(ids[start:start + 64],
+                                      signatures[start:start + 64])] == expected[300:]
+    # An article given again under its own id is not its own near-duplicate.
+    alone = next(n for n, (doc_id, cluster) in enumerate(zip(ids, expected))
+                 if cluster == doc_id and expected.count(doc_id) == 1 and signatures[n] is not None)
+    assert indexed.assign_signatures([ids[alone], "other"], [signatures[alone]] * 2) == [
+        ids[alone], ids[alone]]
 
 
 def test_related_api_shapes_and_errors(archive):
