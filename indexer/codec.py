@@ -17,17 +17,20 @@ from __future__ import annotations
 import pickle
 import struct
 import zlib
+from array import array
 from operator import sub
 
 import numpy as np
 from whoosh.codec.whoosh3 import (WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher,
                                   W3PostingsWriter, W3TermInfo)
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import _length_byte_cache, length_to_byte
 
 # Raised whenever a block's layout changes: a Whoosh index of another one is rebuilt.
 LAYOUT = 1
 HEAD = struct.Struct("<I")  # the length of a block's first part
+_KEY_VALUE = struct.Struct("!ii")  # the lengths before each key and value of a hash file
 LEVEL = 3  # zlib's compression level, as Whoosh's
 BATCH = 4096  # terms of one block written at a time
 _LENGTHS = np.array(_length_byte_cache, np.int64)
@@ -124,18 +127,41 @@ class _FieldWriter(W3FieldWriter):
                       longest.tolist(), docs[starts].tolist(), docs[ends - 1].tolist(), values)
         fixedsize, postfile, key = self._format.fixed_value_size(), self._postwriter._postfile, \
             pack_ushort(self._fieldid)
-        offset, written, add = postfile.tell(), [], self._tindex.add
+        offset, written, infos = postfile.tell(), [], []
         for term, n, start, stop, total, heaviest, least, most, first, last, value in figures:
             block = WHOOSH3_HEADER_MAGIC + _block(
                 steps[4 * start:4 * stop], weights_[4 * start:4 * stop],
                 sizes[4 * start:4 * stop], value, fixedsize,
                 (n, last, heaviest, LEVEL, least, most), True)
             written.append(block)
-            add(key + term, W3TermInfo._struct.pack(False, total, n, least, most, heaviest,
-                                                     first, last)
-                + pack_long(offset) + pack_int(len(block)))
+            infos.append(W3TermInfo._struct.pack(False, total, n, least, most, heaviest,
+                                                 first, last)
+                         + pack_long(offset) + pack_int(len(block)))
             offset += len(block)
         postfile.write(emptybytes.join(written))
+        _add_keys(self._tindex, [key + term for term in terms], infos)
+
+
+def _add_keys(writer: OrderedHashWriter, keys: list[bytes], values: list[bytes]) -> None:
+    """``writer.add`` of each of ``keys`` (ascending, after those added before) and its
+    value, written at once."""
+    if keys[0] <= writer.lastkey:
+        raise ValueError(f"Keys must increase: {writer.lastkey!r}..{keys[0]!r}")
+    dbfile, buckets, hashed = writer.dbfile, writer.buckets, writer.hashfn
+    records = [_KEY_VALUE.pack(len(key), len(value)) + key + value
+               for key, value in zip(keys, values)]
+    places = np.cumsum([dbfile.tell(), *map(len, records[:-1])]).tolist()
+    dbfile.write(emptybytes.join(records))
+    for key, place in zip(keys, places):
+        found = hashed(key)
+        buckets[found & 255].append((found, place))
+    index = writer.index
+    try:  # widened first if the last place does not fit its type, as append would
+        array(index.typecode, places[-1:])
+    except OverflowError:
+        index._retype(places[-1])
+    index.array.extend(places)
+    writer.lastkey = keys[-1]
 
 
 class _BlockWriter(W3PostingsWriter):
