@@ -28,8 +28,11 @@ from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import _length_byte_cache, length_to_byte
 
 # Raised whenever a block's layout changes: a Whoosh index of another one is rebuilt.
-LAYOUT = 1
-HEAD = struct.Struct("<I")  # the length of a block's first part
+LAYOUT = 2
+HEAD = struct.Struct("<I")  # the length of a block's first part, and which parts are raw
+_RAW_FIRST, _RAW_VALUES = 1 << 31, 1 << 30
+_LENGTH = _RAW_VALUES - 1
+SMALL = 64  # a part of fewer bytes is kept raw: zlib would take time to make it no smaller
 _KEY_VALUE = struct.Struct("!ii")  # the lengths before each key and value of a hash file
 LEVEL = 3  # zlib's compression level, as Whoosh's
 BATCH = 4096  # terms of one block written at a time
@@ -40,13 +43,20 @@ _NONE = np.iinfo(np.int64).max  # no length: the field is empty in every documen
 def _block(steps: bytes, weights: bytes, sizes: bytes, values: bytes, fixedsize,
            info: tuple, last: bool) -> bytes:
     """One block as written: its size (negative for a term's last), the header Whoosh
-    3's matcher reads (``info``, compression always on), then the documents as steps
-    from the one before and the weights (little-endian uint32 and float32), then the
-    values (each one's size first when they vary)."""
-    data = zlib.compress(steps + weights, LEVEL)
-    data = HEAD.pack(len(data)) + data
+    3's matcher reads (``info``, compression always on), then two parts, each
+    compressed unless SMALL: the documents as steps from the one before and the weights
+    (little-endian uint32 and float32), then the values (each one's size first when
+    they vary)."""
+    first = steps + weights
+    raw = _RAW_FIRST if len(first) < SMALL else 0
+    data = first if raw else zlib.compress(first, LEVEL)
+    head = len(data) | raw
     if fixedsize != 0:
-        data += zlib.compress((emptybytes if fixedsize else sizes) + values, LEVEL)
+        values = (emptybytes if fixedsize else sizes) + values
+        if len(values) < SMALL:
+            head |= _RAW_VALUES
+        data += values if head & _RAW_VALUES else zlib.compress(values, LEVEL)
+    data = HEAD.pack(head) + data
     header = pickle.dumps(info, 2)
     return pack_int(-(len(header) + len(data)) if last else len(header) + len(data)) \
         + header + data
@@ -221,15 +231,19 @@ class BlockMatcher(W3LeafMatcher):
         super()._goto(position)
         self._arrays = None
 
-    def _block(self) -> tuple[bytes, int]:
+    def _block(self) -> tuple[bytes, int, int]:
+        """This block's bytes, where its values start, and its head (see _block)."""
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-        return data, HEAD.size + HEAD.unpack_from(data)[0]
+        head = HEAD.unpack_from(data)[0]
+        return data, HEAD.size + (head & _LENGTH), head
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """This block's document numbers (int32) and weights (float32)."""
         if self._arrays is None:
-            data, end = self._block()
-            head, n = zlib.decompress(data[HEAD.size:end]), self._blocklength
+            data, end, raw = self._block()
+            head, n = data[HEAD.size:end], self._blocklength
+            if not raw & _RAW_FIRST:
+                head = zlib.decompress(head)
             ids = np.cumsum(np.frombuffer(head, "<u4", n), dtype=np.int32)
             self._arrays = ids, np.frombuffer(head, "<f4", n, 4 * n)
         return self._arrays
@@ -239,8 +253,8 @@ class BlockMatcher(W3LeafMatcher):
         n, fixedsize = self._blocklength, self._fixedsize
         if fixedsize == 0:
             return (None,) * n
-        data, end = self._block()
-        values = zlib.decompress(data[end:])
+        data, end, raw = self._block()
+        values = data[end:] if raw & _RAW_VALUES else zlib.decompress(data[end:])
         if fixedsize:
             return [values[i:i + fixedsize] for i in range(0, n * fixedsize, fixedsize)]
         ends = (np.cumsum(np.frombuffer(values, "<u4", n), dtype=np.int64) + 4 * n).tolist()

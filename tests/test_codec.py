@@ -12,7 +12,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 
 from conftest import reuters_records
-from indexer.codec import BlockMatcher, Codec
+from indexer.codec import _RAW_FIRST, _RAW_VALUES, SMALL, BlockMatcher, Codec
 from indexer.matches import _blocks
 from indexer.store import open_index
 
@@ -90,6 +90,25 @@ def test_searching_reads_the_same_arrays_and_values(records, whoosh_postings, tm
                     got += [(int(i) + offset, float(w), v) for i, w, v
                             in zip(ids, weights, values) if int(i) not in deleted]
             assert got == expected, (field, text)
+
+
+def test_parts_of_a_block_too_small_to_gain_from_compression_are_kept_raw(records, tmp_path):
+    ix = _write(str(tmp_path), Codec(), records)
+    kinds = set()
+    with ix.reader() as reader:
+        leaf = reader.leaf_readers()[0][0]
+        for text in leaf.lexicon("body"):
+            postings = leaf.postings("body", text)
+            postings = getattr(postings, "child", postings)  # deletions not left out
+            while postings.is_active():  # each block of the term in turn
+                _, _, head = postings._block()
+                values = postings.block_values()
+                first = 8 * len(values) < SMALL  # a document step and a weight each
+                raw = 4 * len(values) + sum(map(len, values)) < SMALL  # sizes, values
+                assert (bool(head & _RAW_FIRST), bool(head & _RAW_VALUES)) == (first, raw)
+                kinds.add((first, raw))
+                postings._next_block()
+    assert kinds == {(True, True), (True, False), (False, False)}
 
 
 def test_morgue_writes_every_segment_in_array_blocks(index_dir):
