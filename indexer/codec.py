@@ -188,26 +188,41 @@ class _BlockWriter(W3PostingsWriter):
     def add_arrays(self, ids, weights, sizes, values: bytes, lengths) -> None:
         """Write the postings of the term started, all at once: the documents
         (ascending), weights, each value's size and the values joined, and the length of
-        the field in each document (0 where it keeps none). Most terms fill less than a
-        block, so each block's figures are worked out on lists, not arrays."""
+        the field in each document (0 where it keeps none). Each block's figures are
+        worked out on arrays, as :meth:`_FieldWriter._add_blocks` does for terms of one."""
         terminfo, n = self._terminfo, len(ids)
-        ids, heavy, lengths = ids.tolist(), weights.tolist(), lengths.tolist()
-        terminfo._weight += sum(heavy)
+        ids, lengths = ids.astype(np.int64), np.asarray(lengths, np.int64)
+        starts = np.arange(0, n, self._blocklimit)
+        ends = np.append(starts[1:], n)
+        steps = ids.copy()
+        steps[1:] -= ids[:-1]
+        steps[starts] = ids[starts]
+        steps, weights_, sizes_ = (steps.astype("<u4").tobytes(), weights.astype("<f4").tobytes(),
+                                   np.asarray(sizes).astype("<u4").tobytes())
+        heaviest = np.maximum.reduceat(weights, starts).tolist()
+        shortest = np.minimum.reduceat(np.where(lengths > 0, lengths, _NONE), starts)
+        longest = np.maximum.reduceat(lengths, starts)
+        bounds = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        terminfo._weight += sum(weights.tolist())
         terminfo._df += n
-        terminfo._minid, terminfo._maxid = ids[0], ids[-1]
-        bounds = [0, *np.cumsum(sizes, dtype=np.int64).tolist()]  # of each value
-        for start in range(0, n, self._blocklimit):
-            stop = min(start + self._blocklimit, n)
-            block = lengths[start:stop]
-            shortest = min((length for length in block if length), default=None)
-            if shortest is not None:
-                terminfo._minlength = min(terminfo._minlength or shortest, shortest)
-            terminfo._maxlength = max(terminfo._maxlength, max(block))
-            heaviest = max(heavy[start:stop])
-            terminfo._maxweight = max(terminfo._maxweight, heaviest)
-            self._put(ids[start:stop], weights[start:stop], sizes[start:stop],
-                      values[bounds[start]:bounds[stop]], heaviest, shortest, max(block),
-                      stop == n)
+        terminfo._minid, terminfo._maxid = int(ids[0]), int(ids[-1])
+        least = int(shortest.min())
+        if least != _NONE:
+            terminfo._minlength = min(terminfo._minlength or least, least)
+        terminfo._maxlength = max(terminfo._maxlength, int(longest.max()))
+        terminfo._maxweight = max(terminfo._maxweight, max(heaviest))
+        fixedsize = self._format.fixed_value_size()
+        blocks = [_block(steps[4 * start:4 * stop], weights_[4 * start:4 * stop],
+                         sizes_[4 * start:4 * stop], values[first:last], fixedsize,
+                         (stop - start, last_id, heavy, LEVEL, low, high), stop == n)
+                  for start, stop, first, last, last_id, heavy, low, high in zip(
+                      starts.tolist(), ends.tolist(), bounds[starts].tolist(),
+                      bounds[ends].tolist(), ids[ends - 1].tolist(), heaviest,
+                      _length_bytes(shortest).tolist(), _length_bytes(longest).tolist())]
+        if not self._blockcount:
+            blocks.insert(0, WHOOSH3_HEADER_MAGIC)
+        self._postfile.write(emptybytes.join(blocks))
+        self._blockcount += len(starts)
 
     def _put(self, ids: list[int], weights, sizes, values: bytes, heaviest, shortest,
              longest, last):
