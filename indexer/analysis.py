@@ -133,8 +133,8 @@ class Lexicon:
     number of each word of a text, as :func:`folded_words` would give the word,
     :attr:`stems` the number of the stemmed term of each (-1 for a word
     :func:`stemmed_words` drops), and :attr:`hashes` its :func:`term_hash`
-    (:attr:`stem_hashes` of each stem). Each distinct word is folded, stemmed and hashed once; the words of a
-    text are numbered at the speed of a dictionary lookup."""
+    (:attr:`stem_hashes` of each stem). Each distinct word is folded, stemmed and hashed
+    once; the words of a text are numbered at the speed of a dictionary lookup."""
 
     def __init__(self):
         self.words_as_written = _Numbers(self)

@@ -98,13 +98,13 @@ class Clusters:
         self.runs: list[np.ndarray] = []  # sorted keys (key high bits | row), largest first
         self.existing: list[bytes] = []  # signatures given to add_existing, not yet added
 
-    def add_existing(self, doc_id: str, cluster: str, data: bytes) -> None:
-        """Remember an article already in the index, by its stored signature (they are
-        all added at once, before the next assignment)."""
-        if data:
-            self.ids.append(doc_id)
-            self.clusters.append(cluster)
-            self.existing.append(data)
+    def add_existing(self, ids: list[str], clusters: list[str], signatures: list[bytes]):
+        """Remember articles already in the index, in their clusters, by their stored
+        signatures (empty for an empty text), all added before the next assignment."""
+        signed = [n for n, data in enumerate(signatures) if data]
+        self.ids += [ids[n] for n in signed]
+        self.clusters += [clusters[n] for n in signed]
+        self.existing += [signatures[n] for n in signed]
 
     def assign(self, doc_id: str, text: str) -> str:
         """The cluster of the article ``doc_id`` with body ``text``."""

@@ -51,18 +51,23 @@ def field_lengths(perdoc, fieldname: str, count: int) -> np.ndarray:
     return _LENGTHS[codes]
 
 
-def column_bytes(leaf, name: str) -> list[bytes]:
+def column_bytes(leaf, name: str, text: bool = False) -> list[bytes] | list[str]:
     """The value of the column ``name`` (of Whoosh's VarBytesColumn, as ID and COLUMN
-    fields keep) of each document of segment reader ``leaf`` (b"" where none is
-    stored), read whole rather than a value at a time."""
+    fields keep) of each document of segment reader ``leaf`` (empty where none is
+    stored), read whole rather than a value at a time; decoded from UTF-8 if ``text``."""
     count = leaf.doc_count_all()
     if not leaf.has_column(name):
-        return [b""] * count
+        return ["" if text else b""] * count
     column = leaf.column_reader(name, translate=False)
     lengths = np.asarray(column._lengths, np.int64)
     ends = np.cumsum(lengths)
     data = column._dbfile.get(column._basepos, int(ends[-1])) if count else b""
-    return [data[start:end] for start, end in zip((ends - lengths).tolist(), ends.tolist())]
+    spans = zip((ends - lengths).tolist(), ends.tolist())
+    if text and not data.isascii():
+        return [data[start:end].decode() for start, end in spans]
+    if text:  # decoded at once: an ASCII text's characters are its bytes
+        data = data.decode("ascii")
+    return [data[start:end] for start, end in spans]
 
 
 class Kept:

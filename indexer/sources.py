@@ -77,11 +77,11 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Known:
-    """A record left unread because its digest was given as known, and the id of the
-    article it was read as before."""
+    """A record left unread because its digest was given as known, and what it was
+    given as: the content hash of the article it was read as before."""
 
     record: str  # the digest
-    id: str
+    content_hash: str
 
 
 class SourceError(ValueError):
@@ -118,7 +118,8 @@ def read_articles(source: SourceFile, data: bytes, known: Mapping[str, str] | No
                   ) -> tuple[list[Article | Known], list[Skip]]:
     """The articles in one file's bytes, and a Skip for each part that is not one. Each
     article has the digest of the record it was read from as ``record``; a record whose
-    digest ``known`` maps to an id is not read but given as a Known.
+    digest ``known`` maps to the content hash of its article is not read but given as a
+    Known.
 
     Raises SourceError when nothing in the file can be read.
     """

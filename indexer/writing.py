@@ -1,14 +1,13 @@
 """Writing articles from source files into the index, incrementally or as a rebuild.
 
-Three stages, each shared by a pool of worker processes when the sources are large
-enough to gain from it: reading and cleaning files; analysing articles (terms for every
-text field and the near-duplicate signature, in one pass over each text), kept in spool
-files; and writing the spooled articles as new segments of the index, one per worker,
-each a contiguous run of the articles. Between them the parent compares with the index
-and assigns near-duplicate clusters, in the order of the sources, and at the end
-commits the new segments at once, so that a parallel build holds the articles in the
-same order as a serial one.
-"""
+Two stages, each shared by a pool of worker processes when the sources are large enough
+to gain from it: reading a file, cleaning its articles and keeping them in spool files
+with their near-duplicate signatures; and writing the spooled articles as new segments
+of the index, one per worker, each a contiguous run of the articles. Between them the
+parent compares what was read with the index (by record digests and content hashes,
+the articles staying in their spool files) and assigns near-duplicate clusters, in the
+order of the sources, and at the end commits the new segments at once, so that a
+parallel build holds the articles in the same order as a serial one."""
 
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timezone
-from itertools import groupby
+from itertools import groupby, islice
 from multiprocessing import get_context
 from operator import itemgetter
 from pathlib import Path
@@ -44,9 +43,9 @@ from .settings import settings
 from .store import RECORDS, WriteSession, open_index, read_sources, write_sources
 
 POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexing process
-BATCH = 64  # articles analysed by one task of the pool
+BATCH = 64  # articles to a spool file
 SEGMENT_MIN = 1000  # articles written before a run writes a second segment
-AHEAD = 2  # tasks per worker submitted ahead of the one being written
+AHEAD = 2  # tasks per worker submitted ahead of the one whose result is taken
 _SIGNED = Lexicon()  # the words of the texts this process signs (see signature)
 # Each text field of the schema, and the Article attribute it indexes.
 TEXT_SOURCES = {name: name.removesuffix("_exact") for name, kind in SCHEMA.items()
@@ -129,38 +128,62 @@ def _covers(roots: list[Path], path: str) -> bool:
     return any(path == str(root) or path.startswith(str(root) + "/") for root in roots)
 
 
+@dataclass(frozen=True)
+class _Spooled:
+    """An article read in this run and kept in a spool file, as the run compares it."""
+
+    record: str  # the digest of the record it was read from
+    id: str
+    content_hash: str
+
+
 @dataclass
 class _Read:
-    """What reading one source file gave: its articles (a Known for each record read
-    before), or None when the file is unchanged since the last run (``digest`` as
-    recorded) or cannot be read (``error``)."""
+    """What reading one source file gave: each of its articles in order (a Known for a
+    record read before, else a _Spooled) and the spool files holding the _Spooled ones,
+    BATCH to a file (named from ``spool``), each with their signatures; or no articles
+    when the file is unchanged since the last run (``digest`` as recorded) or cannot be
+    read (``error``)."""
 
-    path: str
+    source: SourceFile
+    spool: str
     digest: str = ""
-    articles: list[Article | Known] | None = None
+    articles: list[_Spooled | Known] | None = None
+    spools: list[tuple[str, list[np.ndarray | None]]] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
     error: Skip | None = None
 
+    @property
+    def path(self) -> str:
+        return str(self.source.path)
 
-def _read(source: SourceFile | Skip, old_digest: str | None,
+
+def _read(source: SourceFile | Skip, spool: str, old_digest: str | None = None,
           known: dict[str, str] | None = None) -> _Read | Skip:
-    """Read and clean the articles of ``source`` unless its bytes hash to ``old_digest``,
-    leaving unread the records whose digests ``known`` maps to ids."""
+    """Read, clean, sign and spool the articles of ``source`` unless its bytes hash to
+    ``old_digest``, leaving unread the records whose digests ``known`` maps to the
+    content hashes of their articles."""
     if isinstance(source, Skip):
         return source
-    path = str(source.path)
     try:
         data = source.path.read_bytes()
     except OSError as error:
-        return _Read(path, error=Skip(path, f"cannot read ({error.strerror})"))
+        return _Read(source, spool, error=Skip(str(source.path),
+                                               f"cannot read ({error.strerror})"))
     digest = hashlib.sha1(data).hexdigest()
     if digest == old_digest:
-        return _Read(path, digest)
+        return _Read(source, spool, digest)
     try:
         articles, skips = read_articles(source, data, known)
     except SourceError as error:
-        return _Read(path, error=Skip(path, str(error)))
-    return _Read(path, digest, articles, skips)
+        return _Read(source, spool, error=Skip(str(source.path), str(error)))
+    read = [article for article in articles if not isinstance(article, Known)]
+    spools = [(f"{spool}-{n}.pickle", _spool(batch, f"{spool}-{n}.pickle"))
+              for n, batch in enumerate(_batches(read, BATCH))]
+    return _Read(source, spool, digest, [
+        article if isinstance(article, Known) else
+        _Spooled(article.record, article.id, article.content_hash) for article in articles],
+        spools, skips)
 
 
 def _spool(articles: list[Article], spool: str) -> list[np.ndarray | None]:
@@ -217,16 +240,23 @@ class _SegmentWriter(SegmentWriter):
         reader.close()
 
 
-def _write_segment(folder: str, spools: list[tuple[str, list[str]]]):
-    """Write the articles of ``spools`` (each a spool file and the cluster of each of its
-    articles) as one new segment of the index in ``folder``, unlocked (the indexing
-    process holds the lock and commits it); the segment."""
+def spooled(spool: str, clusters: list[str | None]):
+    """(article, signature, cluster) of each article of the file ``spool`` (see
+    :func:`_spool`) to write: those whose cluster is not None; the file is removed."""
+    with open(spool, "rb") as file:
+        articles, signatures = pickle.load(file)
+    os.remove(spool)
+    return [(article, values, cluster) for article, values, cluster
+            in zip(articles, signatures, clusters) if cluster is not None]
+
+
+def _write_segment(folder: str, spools: list[tuple[str, list[str | None]]]):
+    """Write the articles of ``spools`` (see :func:`spooled`) as one new segment of the
+    index in ``folder``, unlocked (the indexing process holds the lock and commits
+    it); the segment."""
     writer = _SegmentWriter(open_index(Path(folder)), _lk=False, compound=False, codec=Codec())
     for spool, clusters in spools:
-        with open(spool, "rb") as file:
-            articles, signatures = pickle.load(file)
-        os.remove(spool)
-        for article, values, cluster in zip(articles, signatures, clusters):
+        for article, values, cluster in spooled(spool, clusters):
             writer.add_document(**document(article, values, cluster, writer.lexicon))
     return writer._finalize_segment()
 
@@ -280,8 +310,8 @@ def _here(function, calls):
 @contextmanager
 def _pool(jobs: int):
     """``in_order(function, calls)``: ``function(*arguments)`` for each of ``calls``, in
-    order; run by ``jobs`` worker processes (a few tasks each waiting ahead of the one
-    whose result is taken), or here when ``jobs`` is 1."""
+    order; run by ``jobs`` worker processes (a few tasks each, the first submitted at
+    once, waiting ahead of the one whose result is taken), or here when ``jobs`` is 1."""
     if jobs <= 1:
         yield _here
         return
@@ -293,13 +323,17 @@ def _pool(jobs: int):
         pool.submit(int)
 
     def in_order(function, calls):
-        waiting = deque()
-        for arguments in calls:
-            waiting.append(pool.submit(function, *arguments))
-            if len(waiting) > AHEAD * jobs:
+        calls = iter(calls)
+        waiting = deque(pool.submit(function, *arguments)
+                        for arguments in islice(calls, AHEAD * jobs))
+
+        def results():
+            for arguments in calls:
+                waiting.append(pool.submit(function, *arguments))
                 yield waiting.popleft().result()
-        while waiting:
-            yield waiting.popleft().result()
+            while waiting:
+                yield waiting.popleft().result()
+        return results()
 
     try:
         yield in_order
@@ -347,16 +381,19 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
     return run.summary
 
 
-def _live_columns(reader, names):
-    """The document number and the values of columns ``names`` (bytes) of each live
-    article, a segment's columns read whole rather than an article at a time through
-    the index's."""
+def _live_columns(reader, names, text=()) -> tuple[list[int], list[list]]:
+    """The document numbers of the live articles, and the values of each of columns
+    ``names`` for them (str for those named in ``text``, else bytes), each segment's
+    columns read whole rather than an article at a time through the index's."""
+    docnums, columns = [], [[] for _ in names]
     for leaf, offset in segments.leaves(reader):
         deleted = leaf.deleted_docs_set
-        for docnum, values in enumerate(zip(*(segments.column_bytes(leaf, name)
-                                               for name in names))):
-            if docnum not in deleted:
-                yield offset + docnum, values
+        live = [n for n in range(leaf.doc_count_all()) if n not in deleted]
+        docnums += [offset + n for n in live]
+        for column, name in zip(columns, names):
+            values = segments.column_bytes(leaf, name, name in text)
+            column += [values[n] for n in live] if deleted else values
+    return docnums, columns
 
 
 class WhooshStore:
@@ -368,8 +405,9 @@ class WhooshStore:
       generation with nothing live), ``generation`` (the target's directory), and
       ``old_sources`` and ``old_records`` (the files' and their records' digests as the
       live index recorded them, see :func:`indexer.store.read_sources`);
-    - ``indexed()``: (id, content hash, path, cluster, signature bytes) of each live
-      article; ``article(id)``: a live article, to copy into a rebuild;
+    - ``indexed()``: the ids, content hashes, paths, clusters and signatures (bytes) of
+      the live articles, as five lists; ``article(id)``: a live article, to copy into a
+      rebuild;
     - ``delete(id)`` (incremental runs only); ``spool_folder``: where the new articles
       are spooled; ``write(spools, in_order, jobs)``: write the spooled articles (each
       spool with the cluster of each of its articles) and commit them with the deletions;
@@ -394,15 +432,13 @@ class WhooshStore:
         self.spool_folder = self.writer.temp_storage().folder
         self.docnums: dict[str, int] = {}  # of each live article, as indexed() reads them
 
-    def indexed(self):
+    def indexed(self) -> list[list]:
         if self.searcher is None:
-            return
+            return [[] for _ in range(5)]
         names = ("id", "content_hash", "path", "cluster", "minhash")
-        for docnum, (doc_id, digest, path, cluster, minhash) in _live_columns(
-                self.searcher.reader(), names):
-            doc_id = doc_id.decode()
-            self.docnums[doc_id] = docnum
-            yield doc_id, digest.decode(), path.decode(), cluster.decode(), minhash
+        docnums, columns = _live_columns(self.searcher.reader(), names, names[:4])
+        self.docnums = dict(zip(columns[0], docnums))
+        return columns
 
     def article(self, doc_id: str) -> Article:
         return stored_article(self.searcher.document(id=doc_id))
@@ -414,7 +450,8 @@ class WhooshStore:
     def write(self, spools, in_order=_here, jobs: int = 1) -> None:
         """Write the spooled articles as new segments with ``in_order``, one per worker
         (one for a few articles), and commit them and the deletions at once."""
-        parts = max(1, min(jobs, sum(len(clusters) for _, clusters in spools) // SEGMENT_MIN))
+        count = sum(len(clusters) - clusters.count(None) for _, clusters in spools)
+        parts = max(1, min(jobs, count // SEGMENT_MIN))
         written = list(in_order(_write_segment, ((str(self.generation), run) for run in
                                                  _runs(spools, parts) if run)))
         # Whoosh's default merge policy may merge small segments into the writer's own.
@@ -429,7 +466,7 @@ class WhooshStore:
 
     def totals(self) -> tuple[int, int, None]:
         with self.target.reader() as reader:
-            clusters = Counter(cluster for _, (cluster,) in _live_columns(reader, ("cluster",)))
+            clusters = Counter(_live_columns(reader, ("cluster",))[1][0])
         return sum(clusters.values()), sum(1 for size in clusters.values() if size > 1), None
 
     def cancel(self) -> None:
@@ -455,75 +492,110 @@ class _Run:
         self.ids_by_path: dict[str, list[str]] = {}
         self.old_sources = store.old_sources
         self.old_records = store.old_records
-        # Near-duplicates are looked for among the articles already in the index too,
-        # unless this is a rebuild (whose index starts empty).
         self.clusters = Clusters()
-        for doc_id, digest, path, cluster, signature_ in store.indexed():
-            self.indexed[doc_id] = (digest, path)
-            self.ids_by_path.setdefault(path, []).append(doc_id)
-            if not self.rebuild:
-                self.clusters.add_existing(doc_id, cluster, signature_)
         # A rebuild keeps no record of files outside ``roots``: it indexes ``roots`` alone.
         self.sources, self.records = ({}, {}) if self.rebuild else (
             {p: h for p, h in self.old_sources.items() if not _covers(roots, p)},
             {p: r for p, r in self.old_records.items() if not _covers(roots, p)})
         self.seen: dict[str, str] = {}  # id -> path it was read from in this run
-        self.spools: list[tuple[str, list[str]]] = []  # (spool file, clusters) in order
+        self.spools: list[tuple[str, list[str | None]]] = []  # (spool file, clusters) in order
+
+    def _read_index(self) -> None:
+        """Read what the store holds of each article. Near-duplicates are looked for
+        among them too, unless this is a rebuild (whose index starts empty)."""
+        ids, hashes, paths, clusters, signatures = self.store.indexed()
+        self.indexed = dict(zip(ids, zip(hashes, paths)))
+        for doc_id, path in zip(ids, paths):
+            self.ids_by_path.setdefault(path, []).append(doc_id)
+        if not self.rebuild:
+            self.clusters.add_existing(ids, clusters, signatures)
 
     def add(self, sources, in_order=_here) -> None:
-        """Index the source files ``sources`` (recording the Skips among them), reading
-        and analysing them with ``in_order`` (see :func:`_pool`)."""
-        calls = (self._read_arguments(source) for source in sources)
-        articles = self._articles(in_order(_read, calls))
+        """Index the source files ``sources`` (recording the Skips among them), reading,
+        analysing and spooling them with ``in_order`` (see :func:`_pool`), whose first
+        tasks start while the index is read."""
         folder = self.store.spool_folder
-        analysing = deque()  # (spool file, ids) of each batch given to in_order, in order
-
-        def batches():
-            for n, batch in enumerate(_batches(articles, BATCH)):
-                spool = os.path.join(folder, f"spool-{n}.pickle")
-                analysing.append((spool, [article.id for article in batch]))
-                yield batch, spool
-
-        for signatures in in_order(_spool, batches()):
-            spool, ids = analysing.popleft()
-            self.spools.append((spool, self.clusters.assign_signatures(ids, signatures)))
-
-    def _read_arguments(self, source: SourceFile | Skip) -> tuple:
-        """The arguments of :func:`_read` for ``source``: the digest its file had, and
-        the records it had whose articles the index holds as they were read (digest ->
-        id). A file the index no longer holds all of as it was read (an article of it
-        replaced by another file's of the same id) is read again, whatever its digest."""
-        if self.rebuild or isinstance(source, Skip):
-            return source, None, None
-        path = str(source.path)
-        old = self.old_records.get(path, {})
-        ids = {self.indexed[doc_id][0]: doc_id for doc_id in self.ids_by_path.get(path, ())}
-        known = {digest: ids[content_hash] for digest, content_hash in old.items()
-                 if content_hash in ids}
-        return source, self.old_sources.get(path) if len(known) == len(old) else None, known
-
-    def _articles(self, reads):
-        """The articles to write, from what was read of each file."""
+        reads = in_order(_read, (self._read_arguments(source, os.path.join(folder, f"spool-{n}"))
+                                 for n, source in enumerate(sources)))
+        self._read_index()
         for got in reads:
             if isinstance(got, Skip):
                 self.summary.skipped.append(got)
-            elif got.articles is None:
-                yield from self._keep(got.path, got.error)
+                continue
+            if got.error is None and not self._held(got):  # read again, trusting less
+                for spool, _ in got.spools:
+                    os.remove(spool)
+                got = _read(got.source, got.spool + "-again", None, self._known(got.path))
+            if got.articles is None:
+                self._keep(got.path, got.error)
             else:
                 self.summary.skipped.extend(got.skips)
-                yield from self._articles_of(got)
+                self._add_read(got)
                 self.sources[got.path] = got.digest
 
-    def _articles_of(self, got: _Read):
-        """The articles to write of a file read in this run, recording the digest of each of
-        its records with the content hash of its article."""
-        records = self.records[got.path] = {}
+    def _read_arguments(self, source: SourceFile | Skip, spool: str) -> tuple:
+        """The arguments of :func:`_read` for ``source``: the digest its file had, and
+        the content hash of the article of each record it had (by its digest), as the
+        last run recorded them; checked against the index when read (see _held)."""
+        if self.rebuild or isinstance(source, Skip):
+            return source, spool
+        path = str(source.path)
+        return source, spool, self.old_sources.get(path), self.old_records.get(path)
+
+    def _held(self, got: _Read) -> bool:
+        """Whether the index holds, from the file of ``got``, the article of each record
+        left unread (as recorded; of every record it had, for a file left unread as
+        unchanged). A file the index no longer holds all of as it was read (an article
+        of it replaced by another file's of the same id, or records.json not written
+        after a run's commit) is read again."""
+        if got.articles is None:
+            return len(self._known(got.path)) == len(self.old_records.get(got.path, {}))
+        held = self._held_hashes(got.path)
+        return all(item.content_hash in held for item in got.articles
+                   if isinstance(item, Known))
+
+    def _held_hashes(self, path: str) -> dict[str, str]:
+        """The id of the article the index holds from ``path`` by its content hash."""
+        return {self.indexed[doc_id][0]: doc_id for doc_id in self.ids_by_path.get(path, ())}
+
+    def _known(self, path: str) -> dict[str, str]:
+        """The records of ``path`` whose articles the index holds as they were read."""
+        held = self._held_hashes(path)
+        return {digest: content_hash for digest, content_hash in
+                self.old_records.get(path, {}).items() if content_hash in held}
+
+    def _add_read(self, got: _Read) -> None:
+        """Count the articles of a file read in this run, recording the digest of each of
+        its records with the content hash of its article, and give each spooled article
+        to write its cluster (None for the others)."""
+        path = got.path
+        records = self.records[path] = {}
+        held = self._held_hashes(path) if not self.rebuild else {}
+        written = []  # whether each spooled article is to be written
         for item in got.articles:  # a Known only in a run into the live index
-            content_hash = (self.indexed[item.id][0] if isinstance(item, Known)
-                            else item.content_hash)
-            records[item.record] = content_hash
-            if self._first(item.id, got.path) and self._counted(item.id, content_hash, got.path):
-                yield item
+            doc_id = held[item.content_hash] if isinstance(item, Known) else item.id
+            records[item.record] = item.content_hash
+            new = self._first(doc_id, path) and self._counted(doc_id, item.content_hash, path)
+            if isinstance(item, _Spooled):
+                written.append(new)
+        ids = [item.id for item in got.articles if isinstance(item, _Spooled)]
+        for n, (spool, signatures) in enumerate(got.spools):
+            start = n * BATCH
+            self._assign(spool, ids[start:start + BATCH], signatures,
+                         written[start:start + BATCH])
+
+    def _assign(self, spool: str, ids: list[str], signatures: list,
+                written: list[bool] | None = None) -> None:
+        """Record the spooled articles of ``spool`` to write (``written``: all if None)
+        with their clusters, in order."""
+        written = written or [True] * len(ids)
+        clusters = iter(self.clusters.assign_signatures(
+            [doc_id for doc_id, new in zip(ids, written) if new],
+            [values for values, new in zip(signatures, written) if new]))
+        if any(written):
+            self.spools.append((spool, [next(clusters) if new else None for new in written]))
+        else:
+            os.remove(spool)
 
     def _first(self, doc_id: str, path: str) -> bool:
         """Whether ``doc_id`` is seen first in this run, read from ``path`` (else it is
@@ -550,18 +622,22 @@ class _Run:
             self.summary.added += 1
         return True
 
-    def _keep(self, path: str, skip: Skip | None = None):
-        """Leave what was indexed from ``path`` as it was (yielding its articles to copy
-        into a rebuild)."""
+    def _keep(self, path: str, skip: Skip | None = None) -> None:
+        """Leave what was indexed from ``path`` as it was (spooling its articles here, to
+        copy into a rebuild)."""
         if skip:
             self.summary.skipped.append(skip)
+        kept = []
         for doc_id in self.ids_by_path.get(path, ()):
             if doc_id in self.seen:
                 continue
             self.seen[doc_id] = path
             self.summary.unchanged += 1
             if self.rebuild:
-                yield self.store.article(doc_id)
+                kept.append(self.store.article(doc_id))
+        for n, batch in enumerate(_batches(kept, BATCH)):
+            spool = os.path.join(self.store.spool_folder, f"kept-{len(self.spools)}-{n}.pickle")
+            self._assign(spool, [article.id for article in batch], _spool(batch, spool))
         if path in self.old_sources:
             self.sources[path] = self.old_sources[path]
         if path in self.old_records:

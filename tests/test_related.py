@@ -199,8 +199,8 @@ def test_clusters_found_a_batch_at_a_time_are_those_found_one_by_one():
                 clusters.assign_signatures(ids[start:start + size],
                                            signatures[start:start + size])] == expected
     indexed = Clusters()  # the first 300 already in the index, then the rest in batches
-    for doc_id, cluster, values in zip(ids[:300], expected, signatures[:300]):
-        indexed.add_existing(doc_id, cluster, b"" if values is None else values.tobytes())
+    indexed.add_existing(ids[:300], expected[:300], [b"" if values is None else values.tobytes()
+                                                     for values in signatures[:300]])
     assert [cluster for start in range(300, len(ids), 64) for cluster in
             indexed.assign_signatures(ids[start:start + 64],
                                       signatures[start:start + 64])] == expected[300:]

@@ -133,11 +133,13 @@ def test_records_named_as_known_are_left_unread_and_the_rest_carry_their_digest(
     digests = [article.record for article in articles]
     assert len(set(digests)) == 3 and all(digests) and len(skips) == 1
 
-    known = {digests[0]: "w0", digests[2]: "w2"}
+    hashes = [article.content_hash for article in articles]
+    known = {digests[0]: hashes[0], digests[2]: hashes[2]}
     lines[1] = json.dumps({"id": "w1", "title": "Story 1 corrected", "body": "Text."})
     path.write_text("\n".join(lines) + "\n{not json\n")
     articles, skips = read(path, known)
-    assert articles[0] == Known(digests[0], "w0") and articles[2] == Known(digests[2], "w2")
+    assert articles[0] == Known(digests[0], hashes[0])
+    assert articles[2] == Known(digests[2], hashes[2])
     assert (articles[1].title, articles[1].record != digests[1]) == ("Story 1 corrected", True)
     assert [skip.where for skip in skips] == [f"{path}:4"]
 
@@ -151,8 +153,8 @@ def test_a_file_of_one_article_is_one_record(tmp_path):
     path = tmp_path / "page.html"
     path.write_bytes((FIXTURES / "pages" / "bc13ff87b263.html").read_bytes())
     [article], _ = read(path)
-    known = {article.record: article.id}
-    assert read(path, known)[0] == [Known(article.record, article.id)]
+    known = {article.record: article.content_hash}
+    assert read(path, known)[0] == [Known(article.record, article.content_hash)]
 
 
 def test_each_reuters_story_is_a_record_and_one_left_unclosed_still_reads(tmp_path):
@@ -165,9 +167,9 @@ def test_each_reuters_story_is_a_record_and_one_left_unclosed_still_reads(tmp_pa
     assert [(a.id, a.title, a.body) for a in articles] == [
         (f"reuters-{n}", f"STORY {n}", f"Text of story {n}.") for n in (1, 2, 3)]
     assert skips == [] and len({a.record for a in articles}) == 3
-    known = {articles[0].record: "reuters-1"}
+    known = {articles[0].record: articles[0].content_hash}
     again, _ = read(path, known)
-    assert again[0] == Known(articles[0].record, "reuters-1")
+    assert again[0] == Known(articles[0].record, articles[0].content_hash)
     assert [a.id for a in again[1:]] == ["reuters-2", "reuters-3"]
 
 

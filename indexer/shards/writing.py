@@ -50,7 +50,7 @@ import xapian
 from ..schema import SCHEMA_VERSION
 from ..settings import SHARD_COUNT, Settings
 from ..store import RECORDS, WriteSession, WrongBackend, generation_meta, read_sources
-from ..writing import _here, stored_article
+from ..writing import _here, spooled, stored_article
 from .connect import ShardsUnavailable, open_writable
 from .layout import (META_SCHEMA, META_SHARD, META_SHARDS, PREFIXES, document, shard_of,
                      stored, term)
@@ -81,13 +81,11 @@ def open_catalog(generation: Path) -> sqlite3.Connection:
     return catalog
 
 
-def _documents(spool: str, clusters: list[str], shards: int) -> list[tuple]:
-    """The articles of ``spool`` (see :func:`indexer.writing._spool`) in ``clusters``, as
+def _documents(spool: str, clusters: list[str | None], shards: int) -> list[tuple]:
+    """The articles of ``spool`` to write (see :func:`indexer.writing.spooled`), as
     (shard, id term, serialised xapian.Document, catalog row) each."""
-    with open(spool, "rb") as file:
-        articles, signatures = pickle.load(file)
     written = []
-    for article, values, cluster in zip(articles, signatures, clusters):
+    for article, values, cluster in spooled(spool, clusters):
         shard = shard_of(article.id, shards)
         written.append((shard, term("id", article.id), document(article, cluster).serialise(),
                         (article.id, shard, article.content_hash, article.path, cluster,
@@ -313,12 +311,11 @@ class ShardStore:
             self.old_sources.pop(path, None)
             self.deleted.append(doc_id)
 
-    def indexed(self):
-        if self.live_catalog is None:
-            return iter(())
-        return (row for row in self.live_catalog.execute(
+    def indexed(self) -> list[list]:
+        rows = [] if self.live_catalog is None else [row for row in self.live_catalog.execute(
             "SELECT id, content_hash, path, cluster, signature FROM articles ORDER BY rowid")
-            if row[0] not in self.missing)
+            if row[0] not in self.missing]
+        return [list(column) for column in zip(*rows)] or [[] for _ in range(5)]
 
     def article(self, doc_id: str):
         id_term = term("id", doc_id)
