@@ -46,6 +46,7 @@ POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexin
 BATCH = 64  # articles to a spool file
 SEGMENT_MIN = 1000  # articles written before a run writes a second segment
 AHEAD = 2  # tasks per worker submitted ahead of the one whose result is taken
+RECENT = 1 << 16  # values of fields other than texts whose postings a writer keeps
 _SIGNED = Lexicon()  # the words of the texts this process signs (see signature)
 # Each text field of the schema, and the Article attribute it indexes.
 TEXT_SOURCES = {name: name.removesuffix("_exact") for name, kind in SCHEMA.items()
@@ -203,11 +204,12 @@ class _SegmentWriter(SegmentWriter):
         self.pool = ArrayPool(os.path.join(self._tempstorage.folder,
                                            f"postings-{self.newsegment.segment_id()}"))
         self.lexicon = Lexicon()  # what document() numbers the words of texts in
+        self.recent: dict[tuple, tuple] = {}  # the postings of recent values of fields
 
     def add_document(self, **fields):
         """Whoosh's ``add_document`` for morgue's schema (no boosts, spellings or
         vectors): a text field's Tokens go to the pool at once, other fields' postings
-        one at a time."""
+        one at a time, each value analysed once while it recurs (dates, facets)."""
         docnum, perdoc, schema = self.docnum, self.perdocwriter, self.schema
         perdoc.start_doc(docnum)
         for name in sorted(name for name in fields if not name.startswith("_")):
@@ -216,8 +218,8 @@ class _SegmentWriter(SegmentWriter):
                 self.pool.add_tokens(name, docnum, value, field.format.field_boost)
                 length = len(value)
             elif field.indexed:
-                for term, frequency, weight, encoded in field.index(value):
-                    length += frequency if field.scorable else 0
+                postings, length = self.recent.get((name, value)) or self._index(name, value)
+                for term, weight, encoded in postings:
                     self.pool.add((name, term, docnum, weight, encoded))
             stored = fields.get(f"_stored_{name}", value)
             perdoc.add_field(name, field, stored if field.stored else None, length)
@@ -227,6 +229,18 @@ class _SegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
         self.pool.save_if_full()
+
+    def _index(self, name: str, value) -> tuple[list[tuple], int]:
+        """The postings (term, weight, encoded value) of ``value`` in field ``name``, and
+        its length there, kept for the next documents (the last RECENT values)."""
+        field, postings, length = self.schema[name], [], 0
+        for term, frequency, weight, encoded in field.index(value):
+            length += frequency if field.scorable else 0
+            postings.append((term, weight, encoded))
+        if len(self.recent) >= RECENT:
+            self.recent.clear()
+        self.recent[name, value] = postings, length
+        return postings, length
 
     def _flush_segment(self):
         self.perdocwriter.close()
