@@ -286,7 +286,7 @@ def test_an_indexer_killed_at_random_points_loses_nothing_and_a_rerun_completes(
     index_paths([archive_dir], index)
     queries = ("harbour", "wheat", "bridge", "ships OR crude", "*")
     before, ids_before = {q: ids(index, q) for q in queries}, all_ids(index)
-    records = reuters_records(1500)
+    records = reuters_records(4000)  # over 3 s of work: each kill comes before the commit
     write_jsonl(archive_dir / "reuters.jsonl", records)
 
     # At moments after the indexer took the write lock: reading, writing, committing.
@@ -303,7 +303,7 @@ def test_an_indexer_killed_at_random_points_loses_nothing_and_a_rerun_completes(
     assert rerun.returncode == 0, errors
     assert f"{index}: morgue index (pid {process.pid}) was interrupted; " in errors
     assert all_ids(index) == ids_before | {record["id"] for record in records}
-    assert ids(index, "ships harbour") == ["harbour.txt"]
+    assert "harbour.txt" in ids(index, "ships harbour")
     assert ids(index, "bahia cocoa")[0] == "reuters-1"
     assert len(list(index.glob("gen-*"))) <= 2 and not list(index.glob("*.tmp"))
 
