@@ -178,6 +178,11 @@ class Lexicon:
             self.stem_hashes.append(term_hash(stem))
         return number
 
+    def numbers(self, words: list[bytes]) -> np.ndarray:
+        """The term number of each folded word (encoded), numbering those new."""
+        return np.fromiter((self.number(word.decode()) for word in words), np.int32,
+                           len(words))
+
     def words(self, text: str) -> np.ndarray:
         """The term number of each word of ``text``, in order."""
         found = _TOKEN.findall(text)

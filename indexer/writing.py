@@ -34,8 +34,7 @@ from . import segments, vectors
 from .analysis import Lexicon
 from .article import Article, parse_date
 from .codec import Codec
-from .duplicates import Clusters
-from .duplicates import signature as text_signature
+from .duplicates import Clusters, hashes_signature
 from .pool import ArrayPool
 from .schema import SCHEMA, ArticleText, Tokens
 from .sources import Known, Skip, SourceError, SourceFile, find_sources, read_articles
@@ -47,10 +46,11 @@ BATCH = 64  # articles to a spool file
 SEGMENT_MIN = 1000  # articles written before a run writes a second segment
 AHEAD = 2  # tasks per worker submitted ahead of the one whose result is taken
 RECENT = 1 << 16  # values of fields other than texts whose postings a writer keeps
-_SIGNED = Lexicon()  # the words of the texts this process signs (see signature)
+_SPOOLED = Lexicon()  # the words of the texts this process spools (see _spool)
 # Each text field of the schema, and the Article attribute it indexes.
 TEXT_SOURCES = {name: name.removesuffix("_exact") for name, kind in SCHEMA.items()
                 if isinstance(kind, ArticleText)}
+TEXTS = sorted(set(TEXT_SOURCES.values()))  # the attributes indexed as text
 
 
 @dataclass
@@ -75,17 +75,24 @@ class Summary:
                 "near-duplicates")
 
 
-def signature(article: Article) -> np.ndarray | None:
+def text_words(article: Article, lexicon: Lexicon) -> dict[str, np.ndarray]:
+    """The term number in ``lexicon`` of each word of each text of ``article``."""
+    return {name: lexicon.words(getattr(article, name)) for name in TEXTS}
+
+
+def signature(article: Article, words: dict[str, np.ndarray],
+              lexicon: Lexicon) -> np.ndarray | None:
     """The MinHash signature of the body of ``article`` (of its title when it has no
-    body; None when empty)."""
-    return text_signature(article.body or article.title, _SIGNED)
+    body; None when empty), whose texts' words have the term numbers ``words`` in
+    ``lexicon``."""
+    return hashes_signature(lexicon.hashes[words["body" if article.body else "title"]])
 
 
-def document(article: Article, minhash: np.ndarray | None, cluster: str,
-             lexicon: Lexicon) -> dict:
-    """The Whoosh fields for ``article``, of near-duplicate signature ``minhash`` and in
-    ``cluster``: each text's words numbered once in ``lexicon`` for all its fields."""
-    words = {name: lexicon.words(getattr(article, name)) for name in set(TEXT_SOURCES.values())}
+def document(article: Article, words: dict[str, np.ndarray], minhash: np.ndarray | None,
+             cluster: str, lexicon: Lexicon) -> dict:
+    """The Whoosh fields for ``article``, whose texts' words have the term numbers
+    ``words`` in ``lexicon`` (one numbering for all the fields of a text), of
+    near-duplicate signature ``minhash`` and in ``cluster``."""
     published = article.published
     fields = dict(((name, SCHEMA[name].tokens(lexicon, words[source]))
                    for name, source in TEXT_SOURCES.items()), cluster=cluster,
@@ -187,11 +194,41 @@ def _read(source: SourceFile | Skip, spool: str, old_digest: str | None = None,
         spools, skips)
 
 
+@dataclass
+class _Words:
+    """The words of the texts of a spool's articles (TEXTS of each in turn), numbered
+    in a vocabulary of their own (folded words, encoded) that the writer numbers in its
+    lexicon: a text is split into words once, when it is spooled."""
+
+    vocabulary: list[bytes]
+    numbers: np.ndarray  # of the words of every text, one text after another
+    counts: list[int]  # of each text's words
+
+    @classmethod
+    def of(cls, words: list[dict[str, np.ndarray]], lexicon: Lexicon) -> "_Words":
+        """The words of articles whose texts' words have the term numbers ``words``."""
+        texts = [numbers[name] for numbers in words for name in TEXTS]
+        used, numbers = np.unique(np.concatenate(texts), return_inverse=True)
+        return cls([lexicon.exact[n] for n in used.tolist()], numbers.astype(np.int32),
+                   [len(text) for text in texts])
+
+    def numbered(self, lexicon: Lexicon) -> list[dict[str, np.ndarray]]:
+        """For each article, the term numbers in ``lexicon`` of its texts' words."""
+        texts = np.split(lexicon.numbers(self.vocabulary)[self.numbers],
+                         np.cumsum(self.counts)[:-1])
+        return [dict(zip(TEXTS, texts[start:start + len(TEXTS)]))
+                for start in range(0, len(texts), len(TEXTS))]
+
+
 def _spool(articles: list[Article], spool: str) -> list[np.ndarray | None]:
-    """Keep ``articles`` and their signatures in the file ``spool``; the signatures."""
-    signatures = [signature(article) for article in articles]
+    """Keep ``articles`` in the file ``spool``, with their signatures and their texts'
+    words (see :class:`_Words`); the signatures."""
+    words = [text_words(article, _SPOOLED) for article in articles]
+    signatures = [signature(article, numbers, _SPOOLED)
+                  for article, numbers in zip(articles, words)]
     with open(spool, "wb") as file:
-        pickle.dump((articles, signatures), file, pickle.HIGHEST_PROTOCOL)
+        pickle.dump((articles, signatures, _Words.of(words, _SPOOLED)), file,
+                    pickle.HIGHEST_PROTOCOL)
     return signatures
 
 
@@ -254,14 +291,16 @@ class _SegmentWriter(SegmentWriter):
         reader.close()
 
 
-def spooled(spool: str, clusters: list[str | None]):
-    """(article, signature, cluster) of each article of the file ``spool`` (see
-    :func:`_spool`) to write: those whose cluster is not None; the file is removed."""
+def spooled(spool: str, clusters: list[str | None], lexicon: Lexicon | None = None):
+    """(article, signature, cluster, words) of each article of the file ``spool`` (see
+    :func:`_spool`) to write, those whose cluster is not None: ``words`` the term
+    numbers of its texts' words in ``lexicon`` (None without one). The file is removed."""
     with open(spool, "rb") as file:
-        articles, signatures = pickle.load(file)
+        articles, signatures, words = pickle.load(file)
     os.remove(spool)
-    return [(article, values, cluster) for article, values, cluster
-            in zip(articles, signatures, clusters) if cluster is not None]
+    numbered = words.numbered(lexicon) if lexicon else [None] * len(articles)
+    return [(article, values, cluster, numbers) for article, values, cluster, numbers
+            in zip(articles, signatures, clusters, numbered) if cluster is not None]
 
 
 def _write_segment(folder: str, spools: list[tuple[str, list[str | None]]]):
@@ -270,8 +309,8 @@ def _write_segment(folder: str, spools: list[tuple[str, list[str | None]]]):
     it); the segment."""
     writer = _SegmentWriter(open_index(Path(folder)), _lk=False, compound=False, codec=Codec())
     for spool, clusters in spools:
-        for article, values, cluster in spooled(spool, clusters):
-            writer.add_document(**document(article, values, cluster, writer.lexicon))
+        for article, values, cluster, words in spooled(spool, clusters, writer.lexicon):
+            writer.add_document(**document(article, words, values, cluster, writer.lexicon))
     return writer._finalize_segment()
 
 

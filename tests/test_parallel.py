@@ -25,7 +25,8 @@ from indexer.search import Archive
 from indexer import pool, writing
 from indexer.codec import Codec
 from indexer.store import WriteSession, open_live
-from indexer.writing import _SegmentWriter, document, index_paths, signature
+from indexer.writing import (TEXTS, _SegmentWriter, _Words, document, index_paths,
+                             signature, text_words)
 
 from conftest import reuters_records
 
@@ -116,8 +117,9 @@ def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path, monk
             ix = session.new_generation()
             writer, lexicon = kind(ix, _lk=False, compound=False, codec=Codec()), Lexicon()
             for article in articles:
-                writer.add_document(**document(article, signature(article), article.id,
-                                               lexicon))
+                words = text_words(article, lexicon)
+                writer.add_document(**document(article, words, signature(
+                    article, words, lexicon), article.id, lexicon))
             saved = len(getattr(writer.pool, "chunks", ()))  # before the last
             segid = writer._finalize_segment().segid
         written.append({path.name.replace(segid, ""): path.read_bytes()
@@ -157,6 +159,24 @@ def test_the_lexicon_gives_the_analyzers_terms(name):
         expected = sorted((term.encode("utf-8"), freq, weight, value) for term, freq, weight, value
                           in field.format.word_values(text, field.analyzer, mode="index"))
         assert sorted(field.index(text)) == expected, text[:80]
+
+
+def test_words_spooled_with_their_own_vocabulary_are_the_same_words_to_the_writer():
+    """A spool numbers its articles' words in a vocabulary of their own, which the
+    writing process numbers in its lexicon (already holding other words)."""
+    articles = [Article(id=r["id"], title=r["title"], body=r["body"], source=r["source"],
+                        byline="Ann Bright" * (n % 2))
+                for n, r in enumerate(reuters_records(70)[6:70])]
+    reader, writer = Lexicon(), Lexicon()
+    writer.words(reuters_records(5)[0]["body"])
+    words = [text_words(article, reader) for article in articles]
+    spooled = _Words.of(words, reader)
+    assert 0 < len(spooled.vocabulary) < len(spooled.numbers)  # each word once
+    for numbers, again in zip(words, spooled.numbered(writer)):
+        assert list(again) == TEXTS
+        for name in TEXTS:
+            assert [writer.exact[n] for n in again[name]] == [
+                reader.exact[n] for n in numbers[name]], name
 
 
 def test_the_highlighting_tokenizer_gives_the_exact_analyzers_words_and_places():
