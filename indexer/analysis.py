@@ -128,6 +128,18 @@ class _Numbers(dict):
         return number
 
 
+class _Folded(dict):
+    """Numbers of folded words, each numbered on first sight."""
+
+    def __init__(self, lexicon: "Lexicon"):
+        super().__init__()
+        self.lexicon = lexicon
+
+    def __missing__(self, word: str) -> int:
+        number = self[word] = self.lexicon._new(word)
+        return number
+
+
 class Lexicon:
     """The terms one indexing process has met, numbered: :meth:`words` gives the term
     number of each word of a text, as :func:`folded_words` would give the word,
@@ -138,9 +150,10 @@ class Lexicon:
 
     def __init__(self):
         self.words_as_written = _Numbers(self)
-        self.exact: list[bytes] = []  # each term number's folded word, encoded
+        self.folded: list[str] = []  # each term number's folded word
+        self.exact: list[bytes] = []  # the same, encoded
         self.stemmed: list[bytes] = []  # each stem number's stem, encoded
-        self._exact_numbers: dict[str, int] = {}
+        self._exact_numbers = _Folded(self)
         self._stem_numbers: dict[str, int] = {}
         self._stems = np.empty(1024, np.int32)
         self._hashes = np.empty(1024, np.uint32)
@@ -158,16 +171,22 @@ class Lexicon:
 
     def number(self, word: str) -> int:
         """The term number of the folded ``word``, numbering it if new."""
-        number = self._exact_numbers.get(word)
-        if number is None:
-            number = self._exact_numbers[word] = len(self.exact)
-            self.exact.append(word.encode("utf-8"))
-            if number == len(self._stems):
-                self._stems, self._hashes = (np.concatenate([a, np.empty_like(a)])
-                                             for a in (self._stems, self._hashes))
-            self._hashes[number] = term_hash(word)
-            self._stems[number] = (-1 if len(word) < _STOP.min or word in _STOP.stops
-                                   else self._stem_number(stem_word(word)))
+        return self._exact_numbers[word]
+
+    def numbers(self, words: list[str]) -> np.ndarray:
+        """The term number of each folded word, numbering those new."""
+        return np.fromiter(map(self._exact_numbers.__getitem__, words), np.int32, len(words))
+
+    def _new(self, word: str) -> int:
+        number = len(self.exact)
+        self.folded.append(word)
+        self.exact.append(word.encode("utf-8"))
+        if number == len(self._stems):
+            self._stems, self._hashes = (np.concatenate([a, np.empty_like(a)])
+                                         for a in (self._stems, self._hashes))
+        self._hashes[number] = term_hash(word)
+        self._stems[number] = (-1 if len(word) < _STOP.min or word in _STOP.stops
+                               else self._stem_number(stem_word(word)))
         return number
 
     def _stem_number(self, stem: str) -> int:
@@ -177,11 +196,6 @@ class Lexicon:
             self.stemmed.append(stem.encode("utf-8"))
             self.stem_hashes.append(term_hash(stem))
         return number
-
-    def numbers(self, words: list[bytes]) -> np.ndarray:
-        """The term number of each folded word (encoded), numbering those new."""
-        return np.fromiter((self.number(word.decode()) for word in words), np.int32,
-                           len(words))
 
     def words(self, text: str) -> np.ndarray:
         """The term number of each word of ``text``, in order."""

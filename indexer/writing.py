@@ -197,10 +197,10 @@ def _read(source: SourceFile | Skip, spool: str, old_digest: str | None = None,
 @dataclass
 class _Words:
     """The words of the texts of a spool's articles (TEXTS of each in turn), numbered
-    in a vocabulary of their own (folded words, encoded) that the writer numbers in its
-    lexicon: a text is split into words once, when it is spooled."""
+    in a vocabulary of their own (folded words) that the writer numbers in its lexicon:
+    a text is split into words once, when it is spooled."""
 
-    vocabulary: list[bytes]
+    vocabulary: list[str]
     numbers: np.ndarray  # of the words of every text, one text after another
     counts: list[int]  # of each text's words
 
@@ -209,7 +209,7 @@ class _Words:
         """The words of articles whose texts' words have the term numbers ``words``."""
         texts = [numbers[name] for numbers in words for name in TEXTS]
         used, numbers = np.unique(np.concatenate(texts), return_inverse=True)
-        return cls([lexicon.exact[n] for n in used.tolist()], numbers.astype(np.int32),
+        return cls([lexicon.folded[n] for n in used.tolist()], numbers.astype(np.int32),
                    [len(text) for text in texts])
 
     def numbered(self, lexicon: Lexicon) -> list[dict[str, np.ndarray]]:
