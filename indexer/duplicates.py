@@ -35,10 +35,11 @@ _HIGH = ~_LOW
 
 
 @cache
-def _empty():
-    """An empty MinHash of hash values given as ints. datasketch is imported when first
-    needed: with the SciPy it imports, that takes 0.2 s, which a process that only
-    compares signatures (an incremental run's indexing process) is spared."""
+def _minhash():
+    """The MinHash of hash values given as ints that a process signs with, cleared
+    before each text. datasketch is imported when first needed: with the SciPy it
+    imports, that takes 0.2 s, which a process that only compares signatures (an
+    incremental run's indexing process) is spared."""
     from datasketch import MinHash
     return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=int)
 
@@ -63,7 +64,8 @@ def hashes_signature(hashes: np.ndarray) -> np.ndarray | None:
     grams = words[:count] * _SHINGLE_MIX[0]
     for n in range(1, SHINGLE):
         grams += words[n:n + count] * _SHINGLE_MIX[n]
-    minhash = _empty().copy()
+    minhash = _minhash()
+    minhash.clear()
     minhash.update_batch(np.unique(grams >> np.uint64(32)).tolist())
     return minhash.hashvalues.astype(np.uint32)
 
