@@ -80,6 +80,15 @@ def text_words(article: Article, lexicon: Lexicon) -> dict[str, np.ndarray]:
     return {name: lexicon.words(getattr(article, name)) for name in TEXTS}
 
 
+def term_vectors(articles: list[Article], words: list[dict[str, np.ndarray]],
+                 lexicon: Lexicon) -> list[bytes]:
+    """The term vector (see :func:`indexer.vectors.encoded_counts`) of each of
+    ``articles``, whose texts' words have the term numbers ``words`` in ``lexicon``."""
+    return vectors.encoded_counts(lexicon, [
+        (numbers["title"], numbers["body"], vectors.lead_length(article.body))
+        for article, numbers in zip(articles, words)])
+
+
 def signature(article: Article, words: dict[str, np.ndarray],
               lexicon: Lexicon) -> np.ndarray | None:
     """The MinHash signature of the body of ``article`` (of its title when it has no
@@ -88,11 +97,12 @@ def signature(article: Article, words: dict[str, np.ndarray],
     return hashes_signature(lexicon.hashes[words["body" if article.body else "title"]])
 
 
-def document(article: Article, words: dict[str, np.ndarray], minhash: np.ndarray | None,
-             cluster: str, lexicon: Lexicon) -> dict:
+def document(article: Article, words: dict[str, np.ndarray], vector: bytes,
+             minhash: np.ndarray | None, cluster: str, lexicon: Lexicon) -> dict:
     """The Whoosh fields for ``article``, whose texts' words have the term numbers
-    ``words`` in ``lexicon`` (one numbering for all the fields of a text), of
-    near-duplicate signature ``minhash`` and in ``cluster``."""
+    ``words`` in ``lexicon`` (one numbering for all the fields of a text), of term
+    vector ``vector`` (see :func:`term_vectors`), near-duplicate signature ``minhash``
+    and in ``cluster``."""
     published = article.published
     fields = dict(((name, SCHEMA[name].tokens(lexicon, words[source]))
                    for name, source in TEXT_SOURCES.items()), cluster=cluster,
@@ -109,8 +119,6 @@ def document(article: Article, words: dict[str, np.ndarray], minhash: np.ndarray
     fields.update((name, value) for name, value in facets.items() if value)
     if minhash is not None:
         fields.update(minhash=minhash.tobytes())
-    vector = vectors.encoded_counts(lexicon, words["title"], words["body"],
-                                    vectors.lead_length(article.body))
     if vector:
         fields.update(terms=vector)
     if published:
@@ -221,14 +229,14 @@ class _Words:
 
 
 def _spool(articles: list[Article], spool: str) -> list[np.ndarray | None]:
-    """Keep ``articles`` in the file ``spool``, with their signatures and their texts'
-    words (see :class:`_Words`); the signatures."""
+    """Keep ``articles`` in the file ``spool``, with their signatures, term vectors and
+    texts' words (see :class:`_Words`); the signatures."""
     words = [text_words(article, _SPOOLED) for article in articles]
     signatures = [signature(article, numbers, _SPOOLED)
                   for article, numbers in zip(articles, words)]
     with open(spool, "wb") as file:
-        pickle.dump((articles, signatures, _Words.of(words, _SPOOLED)), file,
-                    pickle.HIGHEST_PROTOCOL)
+        pickle.dump((articles, signatures, term_vectors(articles, words, _SPOOLED),
+                     _Words.of(words, _SPOOLED)), file, pickle.HIGHEST_PROTOCOL)
     return signatures
 
 
@@ -292,15 +300,16 @@ class _SegmentWriter(SegmentWriter):
 
 
 def spooled(spool: str, clusters: list[str | None], lexicon: Lexicon | None = None):
-    """(article, signature, cluster, words) of each article of the file ``spool`` (see
-    :func:`_spool`) to write, those whose cluster is not None: ``words`` the term
-    numbers of its texts' words in ``lexicon`` (None without one). The file is removed."""
+    """(article, signature, term vector, cluster, words) of each article of the file
+    ``spool`` (see :func:`_spool`) to write, those whose cluster is not None: ``words``
+    the term numbers of its texts' words in ``lexicon`` (None without one). The file is
+    removed."""
     with open(spool, "rb") as file:
-        articles, signatures, words = pickle.load(file)
+        articles, signatures, vectors_, words = pickle.load(file)
     os.remove(spool)
     numbered = words.numbered(lexicon) if lexicon else [None] * len(articles)
-    return [(article, values, cluster, numbers) for article, values, cluster, numbers
-            in zip(articles, signatures, clusters, numbered) if cluster is not None]
+    return [row for row in zip(articles, signatures, vectors_, clusters, numbered)
+            if row[3] is not None]
 
 
 def _write_segment(folder: str, spools: list[tuple[str, list[str | None]]]):
@@ -309,8 +318,10 @@ def _write_segment(folder: str, spools: list[tuple[str, list[str | None]]]):
     it); the segment."""
     writer = _SegmentWriter(open_index(Path(folder)), _lk=False, compound=False, codec=Codec())
     for spool, clusters in spools:
-        for article, values, cluster, words in spooled(spool, clusters, writer.lexicon):
-            writer.add_document(**document(article, words, values, cluster, writer.lexicon))
+        for article, values, vector, cluster, words in spooled(spool, clusters,
+                                                               writer.lexicon):
+            writer.add_document(**document(article, words, vector, values, cluster,
+                                           writer.lexicon))
     return writer._finalize_segment()
 
 

@@ -26,7 +26,7 @@ from indexer import pool, writing
 from indexer.codec import Codec
 from indexer.store import WriteSession, open_live
 from indexer.writing import (TEXTS, _SegmentWriter, _Words, document, index_paths,
-                             signature, text_words)
+                             signature, term_vectors, text_words)
 
 from conftest import reuters_records
 
@@ -118,7 +118,8 @@ def test_the_indexing_segment_writer_writes_the_files_of_whoosh_s(tmp_path, monk
             writer, lexicon = kind(ix, _lk=False, compound=False, codec=Codec()), Lexicon()
             for article in articles:
                 words = text_words(article, lexicon)
-                writer.add_document(**document(article, words, signature(
+                [vector] = term_vectors([article], [words], lexicon)
+                writer.add_document(**document(article, words, vector, signature(
                     article, words, lexicon), article.id, lexicon))
             saved = len(getattr(writer.pool, "chunks", ()))  # before the last
             segid = writer._finalize_segment().segid

@@ -85,7 +85,7 @@ def _documents(spool: str, clusters: list[str | None], shards: int) -> list[tupl
     """The articles of ``spool`` to write (see :func:`indexer.writing.spooled`), as
     (shard, id term, serialised xapian.Document, catalog row) each."""
     written = []
-    for article, values, cluster, _ in spooled(spool, clusters):
+    for article, values, _, cluster, _ in spooled(spool, clusters):
         shard = shard_of(article.id, shards)
         written.append((shard, term("id", article.id), document(article, cluster).serialise(),
                         (article.id, shard, article.content_hash, article.path, cluster,
