@@ -193,9 +193,8 @@ def _read(source: SourceFile | Skip, spool: str, old_digest: str | None = None,
         articles, skips = read_articles(source, data, known)
     except SourceError as error:
         return _Read(source, spool, error=Skip(str(source.path), str(error)))
-    read = [article for article in articles if not isinstance(article, Known)]
-    spools = [(f"{spool}-{n}.pickle", _spool(batch, f"{spool}-{n}.pickle"))
-              for n, batch in enumerate(_batches(read, BATCH))]
+    spools = _spools([article for article in articles if not isinstance(article, Known)],
+                     spool)
     return _Read(source, spool, digest, [
         article if isinstance(article, Known) else
         _Spooled(article.record, article.id, article.content_hash) for article in articles],
@@ -226,6 +225,13 @@ class _Words:
                          np.cumsum(self.counts)[:-1])
         return [dict(zip(TEXTS, texts[start:start + len(TEXTS)]))
                 for start in range(0, len(texts), len(TEXTS))]
+
+
+def _spools(articles: list[Article], prefix: str) -> list[tuple[str, list]]:
+    """Keep ``articles`` in spool files named from ``prefix``, BATCH to a file; each
+    file's name and the signatures of its articles."""
+    return [(f"{prefix}-{n}.pickle", _spool(batch, f"{prefix}-{n}.pickle"))
+            for n, batch in enumerate(_batches(articles, BATCH))]
 
 
 def _spool(articles: list[Article], spool: str) -> list[np.ndarray | None]:
@@ -642,24 +648,26 @@ class _Run:
             new = self._first(doc_id, path) and self._counted(doc_id, item.content_hash, path)
             if isinstance(item, _Spooled):
                 written.append(new)
-        ids = [item.id for item in got.articles if isinstance(item, _Spooled)]
-        for n, (spool, signatures) in enumerate(got.spools):
-            start = n * BATCH
-            self._assign(spool, ids[start:start + BATCH], signatures,
-                         written[start:start + BATCH])
+        self._assign(got.spools, [item.id for item in got.articles
+                                  if isinstance(item, _Spooled)], written)
 
-    def _assign(self, spool: str, ids: list[str], signatures: list,
+    def _assign(self, spools: list[tuple[str, list]], ids: list[str],
                 written: list[bool] | None = None) -> None:
-        """Record the spooled articles of ``spool`` to write (``written``: all if None)
-        with their clusters, in order."""
+        """Record the articles of ``spools`` (each a spool file and the signatures of
+        its articles, whose ids are ``ids``) to write (``written``: all if None) with
+        their clusters, in order: assigned all at once."""
         written = written or [True] * len(ids)
+        signatures = [values for _, spooled in spools for values in spooled]
         clusters = iter(self.clusters.assign_signatures(
             [doc_id for doc_id, new in zip(ids, written) if new],
             [values for values, new in zip(signatures, written) if new]))
-        if any(written):
-            self.spools.append((spool, [next(clusters) if new else None for new in written]))
-        else:
-            os.remove(spool)
+        start = 0
+        for spool, spooled in spools:
+            wanted, start = written[start:start + len(spooled)], start + len(spooled)
+            if any(wanted):
+                self.spools.append((spool, [next(clusters) if new else None for new in wanted]))
+            else:
+                os.remove(spool)
 
     def _first(self, doc_id: str, path: str) -> bool:
         """Whether ``doc_id`` is seen first in this run, read from ``path`` (else it is
@@ -699,9 +707,9 @@ class _Run:
             self.summary.unchanged += 1
             if self.rebuild:
                 kept.append(self.store.article(doc_id))
-        for n, batch in enumerate(_batches(kept, BATCH)):
-            spool = os.path.join(self.store.spool_folder, f"kept-{len(self.spools)}-{n}.pickle")
-            self._assign(spool, [article.id for article in batch], _spool(batch, spool))
+        self._assign(_spools(kept, os.path.join(self.store.spool_folder,
+                                                f"kept-{len(self.spools)}")),
+                     [article.id for article in kept])
         if path in self.old_sources:
             self.sources[path] = self.old_sources[path]
         if path in self.old_records:
