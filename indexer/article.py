@@ -13,7 +13,6 @@ from dateutil import parser as dateparser
 MIN_YEAR = 1700
 _NO_DATE = datetime(1, 1, 1)
 _HTTP_URL = re.compile(r"https?://[^\s]+$", re.I)
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # C0/C1 control characters other than tab and newline never belong in article text.
 _LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
@@ -29,13 +28,13 @@ def clean_line(text: str | None) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """NFC-normalise a body: paragraphs separated by one blank line, spaces collapsed."""
+    """NFC-normalise a body: paragraphs separated by one blank line, the whitespace in
+    each (line breaks too) collapsed into single spaces."""
     if not text:
         return ""
     text = unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub(" ", text)
-    paragraphs = (_SPACES.sub(" ", p).strip() for p in _BLANK_LINES.split(text))
-    return "\n\n".join(" ".join(p.split("\n")) for p in paragraphs if p)
+    paragraphs = (" ".join(p.split()) for p in _BLANK_LINES.split(_CONTROL.sub(" ", text)))
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def language_code(value: str | None) -> str:

@@ -46,6 +46,16 @@ def test_jsonl_records_become_articles_and_bad_lines_are_skipped(tmp_path):
         ("2", "not valid JSON"), ("3", "not a JSON object"), ("4", "empty article")]
 
 
+def test_a_body_keeps_its_paragraphs_and_collapses_every_other_space(tmp_path):
+    path = tmp_path / "wrapped.jsonl"
+    body = ("  Dredging began  on Monday, \r\nthe authority\u00a0said.\t\n"
+            "It will take\n six months. \n \n\n\tThe port stays open.\x0c \n\n\n")
+    path.write_text(json.dumps({"id": "w", "title": "Harbour", "body": body}) + "\n")
+    [article], _ = read(path)
+    assert article.body == ("Dredging began on Monday, the authority said. It will take six "
+                            "months.\n\nThe port stays open.")
+
+
 def test_text_file_first_line_is_the_title(tmp_path):
     path = tmp_path / "note.txt"
     path.write_text("  Harbour reopens\n\nThe harbour reopened on Monday.\nShips queued.\n")
