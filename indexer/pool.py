@@ -246,7 +246,7 @@ class _Reader:
         self.chunk, self.counts, self.next = chunk, chunk.counts.tolist(), 0
         self.files = {name: open(chunk.path(name), "rb")
                       for name in ("keys", "values", *dict(COLUMNS))}
-        self.columns = {name: np.zeros(0, dtype) for name, dtype in COLUMNS}
+        self.docs, self.weights, self.sizes = (np.zeros(0, dtype) for _, dtype in COLUMNS)
         self.values, self.ends, self.at = b"", [0], 0
 
     def keys(self):
@@ -258,21 +258,21 @@ class _Reader:
         """The documents, weights, value sizes and values of the next term."""
         count = self.counts[self.next]
         self.next += 1
-        if self.at + count > len(self.columns["docs"]):
-            self._read(max(WINDOW, count))
         start, stop = self.at, self.at + count
+        if stop > len(self.docs):
+            self._read(max(WINDOW, count))
+            start, stop = 0, count
         self.at = stop
-        return (*(self.columns[name][start:stop] for name, _ in COLUMNS),
+        return (self.docs[start:stop], self.weights[start:stop], self.sizes[start:stop],
                 self.values[self.ends[start]:self.ends[stop]])
 
     def _read(self, count: int) -> None:
         """Keep the postings not taken yet, and read ``count`` more."""
-        for name, dtype in COLUMNS:
-            self.columns[name] = np.concatenate([self.columns[name][self.at:], np.fromfile(
-                self.files[name], dtype, count)])
+        self.docs, self.weights, self.sizes = (
+            np.concatenate([kept[self.at:], np.fromfile(self.files[name], dtype, count)])
+            for kept, (name, dtype) in zip((self.docs, self.weights, self.sizes), COLUMNS))
         kept = self.values[self.ends[self.at]:]
-        sizes = self.columns["sizes"]
-        self.ends = [0, *np.cumsum(sizes, dtype=np.int64).tolist()]
+        self.ends = [0, *np.cumsum(self.sizes, dtype=np.int64).tolist()]
         self.values = kept + self.files["values"].read(self.ends[-1] - len(kept))
         self.at = 0
 
