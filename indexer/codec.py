@@ -62,7 +62,7 @@ def _block(steps: bytes, weights: bytes, sizes: bytes, values: bytes, fixedsize,
         + header + data
 
 
-def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+def length_bytes(lengths: np.ndarray) -> np.ndarray:
     """``length_to_byte`` of each of ``lengths`` (_NONE for None)."""
     return np.where(lengths == _NONE, 0, np.minimum(np.searchsorted(_LENGTHS, lengths), 255))
 
@@ -128,8 +128,8 @@ class _FieldWriter(W3FieldWriter):
         steps, weights_, sizes = (steps.astype("<u4").tobytes(), weights.tobytes(),
                                   np.concatenate(sizes).astype("<u4").tobytes())
         found = lengths[docs]
-        longest = _length_bytes(np.maximum.reduceat(found, starts))
-        shortest = _length_bytes(np.minimum.reduceat(np.where(found > 0, found, _NONE),
+        longest = length_bytes(np.maximum.reduceat(found, starts))
+        shortest = length_bytes(np.minimum.reduceat(np.where(found > 0, found, _NONE),
                                                      starts))
         figures = zip(terms, counts.tolist(), starts.tolist(), ends.tolist(),
                       np.add.reduceat(weights.astype(np.float64), starts).tolist(),
@@ -218,7 +218,7 @@ class _BlockWriter(W3PostingsWriter):
                   for start, stop, first, last, last_id, heavy, low, high in zip(
                       starts.tolist(), ends.tolist(), bounds[starts].tolist(),
                       bounds[ends].tolist(), ids[ends - 1].tolist(), heaviest,
-                      _length_bytes(shortest).tolist(), _length_bytes(longest).tolist())]
+                      length_bytes(shortest).tolist(), length_bytes(longest).tolist())]
         if not self._blockcount:
             blocks.insert(0, WHOOSH3_HEADER_MAGIC)
         self._postfile.write(emptybytes.join(blocks))

@@ -34,6 +34,7 @@ from . import segments, vectors
 from .analysis import Lexicon
 from .article import Article, parse_date
 from .codec import Codec
+from .columns import Columns
 from .duplicates import Clusters, hashes_signature
 from .pool import ArrayPool
 from .schema import SCHEMA, ArticleText, Tokens
@@ -256,13 +257,16 @@ class _SegmentWriter(SegmentWriter):
                                            f"postings-{self.newsegment.segment_id()}"))
         self.lexicon = Lexicon()  # what document() numbers the words of texts in
         self.recent: dict[tuple, tuple] = {}  # the postings of recent values of fields
+        self.columns = Columns()
 
     def add_document(self, **fields):
         """Whoosh's ``add_document`` for morgue's schema (no boosts, spellings or
         vectors): a text field's Tokens go to the pool at once, other fields' postings
-        one at a time, each value analysed once while it recurs (dates, facets)."""
-        docnum, perdoc, schema = self.docnum, self.perdocwriter, self.schema
+        one at a time, each value analysed once while it recurs (dates, facets); columns
+        and field lengths are kept to write at once (:class:`indexer.columns.Columns`)."""
+        docnum, perdoc, schema, columns = self.docnum, self.perdocwriter, self.schema, self.columns
         perdoc.start_doc(docnum)
+        stored_fields = perdoc._storedfields
         for name in sorted(name for name in fields if not name.startswith("_")):
             value, field, length = fields[name], schema[name], 0
             if isinstance(value, Tokens):
@@ -273,9 +277,12 @@ class _SegmentWriter(SegmentWriter):
                 for term, weight, encoded in postings:
                     self.pool.add((name, term, docnum, weight, encoded))
             stored = fields.get(f"_stored_{name}", value)
-            perdoc.add_field(name, field, stored if field.stored else None, length)
+            if field.stored and stored is not None:
+                stored_fields[name] = stored
+            if length:
+                columns.add_length(name, docnum, length)
             if field.column_type and stored is not None:
-                perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
+                columns.add(name, field.column_type, docnum, field.to_column_value(stored))
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
@@ -294,6 +301,7 @@ class _SegmentWriter(SegmentWriter):
         return postings, length
 
     def _flush_segment(self):
+        self.columns.write(self.perdocwriter)
         self.perdocwriter.close()
         reader, writer = self.per_document_reader(), self.fieldwriter
         for fieldname, terms in groupby(self.pool.terms(), key=itemgetter(0)):
