@@ -28,6 +28,8 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+from whoosh.analysis import IDTokenizer
+from whoosh.fields import ID
 from whoosh.writing import SegmentWriter
 
 from . import segments, vectors
@@ -290,8 +292,11 @@ class _SegmentWriter(SegmentWriter):
 
     def _index(self, name: str, value) -> tuple[list[tuple], int]:
         """The postings (term, weight, encoded value) of ``value`` in field ``name``, and
-        its length there, kept for the next documents (the last RECENT values)."""
+        its length there, kept for the next documents (the last RECENT values); an
+        identifier's one term is its value, as Whoosh's ID field analyses it."""
         field, postings, length = self.schema[name], [], 0
+        if type(field) is ID and type(field.analyzer) is IDTokenizer:
+            return [(value.encode("utf-8"), field.format.field_boost, b"")], 0
         for term, frequency, weight, encoded in field.index(value):
             length += frequency if field.scorable else 0
             postings.append((term, weight, encoded))
