@@ -259,7 +259,7 @@ class _SegmentWriter(SegmentWriter):
                                            f"postings-{self.newsegment.segment_id()}"))
         self.lexicon = Lexicon()  # what document() numbers the words of texts in
         self.recent: dict[tuple, tuple] = {}  # the postings of recent values of fields
-        self.columns = Columns()
+        self.columns = Columns(self.perdocwriter)
 
     def add_document(self, **fields):
         """Whoosh's ``add_document`` for morgue's schema (no boosts, spellings or
@@ -306,7 +306,7 @@ class _SegmentWriter(SegmentWriter):
         return postings, length
 
     def _flush_segment(self):
-        self.columns.write(self.perdocwriter)
+        self.columns.write()
         self.perdocwriter.close()
         reader, writer = self.per_document_reader(), self.fieldwriter
         for fieldname, terms in groupby(self.pool.terms(), key=itemgetter(0)):
