@@ -48,6 +48,7 @@ POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexin
 BATCH = 64  # articles to a spool file
 SEGMENT_MIN = 1000  # articles written before a run writes a second segment
 AHEAD = 2  # tasks per worker submitted ahead of the one whose result is taken
+READ_AHEAD = 64 << 20  # bytes of source files read ahead (see read_ahead)
 RECENT = 1 << 16  # values of fields other than texts whose postings a writer keeps
 _SPOOLED = Lexicon()  # the words of the texts this process spools (see _spool)
 # Each text field of the schema, and the Article attribute it indexes.
@@ -386,15 +387,30 @@ def _worker_start(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _here(function, calls):
+def _here(function, calls, ahead: int | None = None):
     return (function(*arguments) for arguments in calls)
+
+
+def read_ahead(sources, jobs: int) -> int:
+    """Files to read ahead of the one whose articles are taken: as many as hold
+    READ_AHEAD bytes (AHEAD per worker at least), which the workers read while the
+    indexing process reads the index."""
+    total, count = 0, 0
+    for source in sources:
+        if isinstance(source, SourceFile) and source.path.is_file():
+            total += source.path.stat().st_size
+        if total > READ_AHEAD:
+            break
+        count += 1
+    return max(AHEAD * jobs, count)
 
 
 @contextmanager
 def _pool(jobs: int):
     """``in_order(function, calls)``: ``function(*arguments)`` for each of ``calls``, in
-    order; run by ``jobs`` worker processes (a few tasks each, the first submitted at
-    once, waiting ahead of the one whose result is taken), or here when ``jobs`` is 1."""
+    order; run by ``jobs`` worker processes (``ahead`` tasks, AHEAD per worker unless
+    given, submitted at once and then kept waiting ahead of the one whose result is
+    taken), or here when ``jobs`` is 1."""
     if jobs <= 1:
         yield _here
         return
@@ -405,10 +421,10 @@ def _pool(jobs: int):
     for _ in range(jobs):  # a task each, so that all start now rather than when needed
         pool.submit(int)
 
-    def in_order(function, calls):
+    def in_order(function, calls, ahead: int | None = None):
         calls = iter(calls)
         waiting = deque(pool.submit(function, *arguments)
-                        for arguments in islice(calls, AHEAD * jobs))
+                        for arguments in islice(calls, ahead or AHEAD * jobs))
 
         def results():
             for arguments in calls:
@@ -450,7 +466,8 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
             jobs = pool_size(found, jobs)
             with _pool(jobs) as in_order:  # its workers start while the run reads the index
                 run = _Run(store, [Path(p).resolve() for p in paths])
-                run.add(progress(found) if progress else found, in_order)
+                run.add(progress(found) if progress else found, in_order,
+                        read_ahead(found, jobs))
                 run.delete_vanished()
                 run.commit(in_order, jobs)
             run.summarise()
@@ -593,13 +610,13 @@ class _Run:
         if not self.rebuild:
             self.clusters.add_existing(ids, clusters, signatures)
 
-    def add(self, sources, in_order=_here) -> None:
+    def add(self, sources, in_order=_here, ahead: int | None = None) -> None:
         """Index the source files ``sources`` (recording the Skips among them), reading,
-        analysing and spooling them with ``in_order`` (see :func:`_pool`), whose first
-        tasks start while the index is read."""
+        analysing and spooling them with ``in_order`` (see :func:`_pool`), the first
+        ``ahead`` at once, while the index is read."""
         folder = self.store.spool_folder
         reads = in_order(_read, (self._read_arguments(source, os.path.join(folder, f"spool-{n}"))
-                                 for n, source in enumerate(sources)))
+                                 for n, source in enumerate(sources)), ahead)
         self._read_index()
         for got in reads:
             if isinstance(got, Skip):
