@@ -141,8 +141,9 @@ class Clusters:
     def _add(self, values: np.ndarray) -> np.ndarray:
         """Add rows of signatures ``values``; their band keys."""
         first, self.rows = self.rows, self.rows + len(values)
-        if self.rows > len(self.signatures):
-            room = np.empty((max(self.rows, 2 * len(self.signatures)), NUM_PERM), np.uint32)
+        if self.rows > len(self.signatures):  # room for a quarter more at least
+            room = np.empty((max(self.rows + self.rows // 4, 2 * len(self.signatures)),
+                             NUM_PERM), np.uint32)
             room[:first] = self.signatures[:first]
             self.signatures = room
         self.signatures[first:self.rows] = values
