@@ -2,12 +2,12 @@
 
 Two stages, each shared by a pool of worker processes when the sources are large enough
 to gain from it: reading a file, cleaning its articles and keeping them in spool files
-with their near-duplicate signatures; and writing the spooled articles as new segments
-of the index, one per worker, each a contiguous run of the articles. Between them the
-parent compares what was read with the index (by record digests and content hashes,
-the articles staying in their spool files) and assigns near-duplicate clusters, in the
-order of the sources, and at the end commits the new segments at once, so that a
-parallel build holds the articles in the same order as a serial one."""
+with their words, near-duplicate signatures and term vectors; and writing the spooled
+articles as new segments of the index, one per worker, each a contiguous run of them.
+Between them the parent compares what was read with the index (by record digests and
+content hashes, the articles staying in their spool files) and assigns near-duplicate
+clusters, in the order of the sources, and at the end commits the new segments at once,
+so that a parallel build holds the articles in the same order as a serial one."""
 
 from __future__ import annotations
 
