@@ -117,26 +117,14 @@ def term_hash(term: str) -> int:
 
 
 class _Numbers(dict):
-    """Numbers of words as written, each given its folded word's on first sight."""
+    """Numbers of words, each given ``number(word)`` on first sight."""
 
-    def __init__(self, lexicon: "Lexicon"):
+    def __init__(self, number):
         super().__init__()
-        self.lexicon = lexicon
-
-    def __missing__(self, written: str) -> int:
-        number = self[written] = self.lexicon.number(_fold(written))
-        return number
-
-
-class _Folded(dict):
-    """Numbers of folded words, each numbered on first sight."""
-
-    def __init__(self, lexicon: "Lexicon"):
-        super().__init__()
-        self.lexicon = lexicon
+        self.number = number
 
     def __missing__(self, word: str) -> int:
-        number = self[word] = self.lexicon._new(word)
+        number = self[word] = self.number(word)
         return number
 
 
@@ -149,11 +137,11 @@ class Lexicon:
     once; the words of a text are numbered at the speed of a dictionary lookup."""
 
     def __init__(self):
-        self.words_as_written = _Numbers(self)
+        self.words_as_written = _Numbers(lambda written: self.number(_fold(written)))
         self.folded: list[str] = []  # each term number's folded word
         self.exact: list[bytes] = []  # the same, encoded
         self.stemmed: list[bytes] = []  # each stem number's stem, encoded
-        self._exact_numbers = _Folded(self)
+        self._exact_numbers = _Numbers(self._new)
         self._stem_numbers: dict[str, int] = {}
         self._stems = np.empty(1024, np.int32)
         self._hashes = np.empty(1024, np.uint32)
