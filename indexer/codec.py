@@ -122,19 +122,14 @@ class _FieldWriter(W3FieldWriter):
         starts = ends - counts
         docs = np.concatenate(docs).astype(np.int64)
         weights = np.concatenate(weights).astype("<f4")
-        steps = docs.copy()
-        steps[1:] -= docs[:-1]
-        steps[starts] = docs[starts]
+        steps, heavy, shortest, longest = _block_figures(docs, weights, lengths[docs], starts)
         steps, weights_, sizes = (steps.astype("<u4").tobytes(), weights.tobytes(),
                                   np.concatenate(sizes).astype("<u4").tobytes())
-        found = lengths[docs]
-        longest = length_bytes(np.maximum.reduceat(found, starts))
-        shortest = length_bytes(np.minimum.reduceat(np.where(found > 0, found, _NONE),
-                                                     starts))
         figures = zip(terms, counts.tolist(), starts.tolist(), ends.tolist(),
                       np.add.reduceat(weights.astype(np.float64), starts).tolist(),
-                      np.maximum.reduceat(weights, starts).tolist(), shortest.tolist(),
-                      longest.tolist(), docs[starts].tolist(), docs[ends - 1].tolist(), values)
+                      heavy.tolist(), length_bytes(shortest).tolist(),
+                      length_bytes(longest).tolist(), docs[starts].tolist(),
+                      docs[ends - 1].tolist(), values)
         fixedsize, postfile, key = self._format.fixed_value_size(), self._postwriter._postfile, \
             pack_ushort(self._fieldid)
         offset, written, infos = postfile.tell(), [], []
@@ -150,6 +145,20 @@ class _FieldWriter(W3FieldWriter):
             offset += len(block)
         postfile.write(emptybytes.join(written))
         _add_keys(self._tindex, [key + term for term in terms], infos)
+
+
+def _block_figures(docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray,
+                   starts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For postings in blocks from ``starts``: the documents as steps from the one
+    before in their block, and each block's heaviest weight and shortest (_NONE for
+    none) and longest field length, given the field's length in each posting's
+    document (0 where it keeps none)."""
+    steps = docs.copy()
+    steps[1:] -= docs[:-1]
+    steps[starts] = docs[starts]
+    return (steps, np.maximum.reduceat(weights, starts),
+            np.minimum.reduceat(np.where(lengths > 0, lengths, _NONE), starts),
+            np.maximum.reduceat(lengths, starts))
 
 
 def _add_keys(writer: OrderedHashWriter, keys: list[bytes], values: list[bytes]) -> None:
@@ -194,14 +203,10 @@ class _BlockWriter(W3PostingsWriter):
         ids, lengths = ids.astype(np.int64), np.asarray(lengths, np.int64)
         starts = np.arange(0, n, self._blocklimit)
         ends = np.append(starts[1:], n)
-        steps = ids.copy()
-        steps[1:] -= ids[:-1]
-        steps[starts] = ids[starts]
+        steps, heaviest, shortest, longest = _block_figures(ids, weights, lengths, starts)
         steps, weights_, sizes_ = (steps.astype("<u4").tobytes(), weights.astype("<f4").tobytes(),
                                    np.asarray(sizes).astype("<u4").tobytes())
-        heaviest = np.maximum.reduceat(weights, starts).tolist()
-        shortest = np.minimum.reduceat(np.where(lengths > 0, lengths, _NONE), starts)
-        longest = np.maximum.reduceat(lengths, starts)
+        heaviest = heaviest.tolist()
         bounds = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         terminfo._weight += sum(weights.tolist())
         terminfo._df += n
