@@ -48,7 +48,7 @@ POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexin
 BATCH = 64  # articles to a spool file
 SEGMENT_MIN = 1000  # articles written before a run writes a second segment
 AHEAD = 2  # tasks per worker submitted ahead of the one whose result is taken
-READ_AHEAD = 64 << 20  # bytes of source files read ahead (see read_ahead)
+READ_AHEAD = 64 << 20  # bytes of source files read ahead (see _read_ahead)
 RECENT = 1 << 16  # values of fields other than texts whose postings a writer keeps
 _SPOOLED = Lexicon()  # the words of the texts this process spools (see _spool)
 # Each text field of the schema, and the Article attribute it indexes.
@@ -391,7 +391,7 @@ def _here(function, calls, ahead: int | None = None):
     return (function(*arguments) for arguments in calls)
 
 
-def read_ahead(sources, jobs: int) -> int:
+def _read_ahead(sources, jobs: int) -> int:
     """Files to read ahead of the one whose articles are taken: as many as hold
     READ_AHEAD bytes (AHEAD per worker at least), which the workers read while the
     indexing process reads the index."""
@@ -467,7 +467,7 @@ def index_paths(paths, index_dir, rebuild: bool = False, progress=None,
             with _pool(jobs) as in_order:  # its workers start while the run reads the index
                 run = _Run(store, [Path(p).resolve() for p in paths])
                 run.add(progress(found) if progress else found, in_order,
-                        read_ahead(found, jobs))
+                        _read_ahead(found, jobs))
                 run.delete_vanished()
                 run.commit(in_order, jobs)
             run.summarise()
@@ -622,15 +622,16 @@ class _Run:
             if isinstance(got, Skip):
                 self.summary.skipped.append(got)
                 continue
-            if got.error is None and not self._held(got):  # read again, trusting less
+            held = self._held_hashes(got.path)
+            if got.error is None and not self._held(got, held):  # read again, trusting less
                 for spool, _ in got.spools:
                     os.remove(spool)
-                got = _read(got.source, got.spool + "-again", None, self._known(got.path))
+                got = _read(got.source, got.spool + "-again", None, self._known(got.path, held))
             if got.articles is None:
                 self._keep(got.path, got.error)
             else:
                 self.summary.skipped.extend(got.skips)
-                self._add_read(got)
+                self._add_read(got, held)
                 self.sources[got.path] = got.digest
 
     def _read_arguments(self, source: SourceFile | Skip, spool: str) -> tuple:
@@ -642,15 +643,14 @@ class _Run:
         path = str(source.path)
         return source, spool, self.old_sources.get(path), self.old_records.get(path)
 
-    def _held(self, got: _Read) -> bool:
-        """Whether the index holds, from the file of ``got``, the article of each record
-        left unread (as recorded; of every record it had, for a file left unread as
-        unchanged). A file the index no longer holds all of as it was read (an article
-        of it replaced by another file's of the same id, or records.json not written
-        after a run's commit) is read again."""
+    def _held(self, got: _Read, held: dict[str, str]) -> bool:
+        """Whether the index holds (``held``, see _held_hashes), from the file of ``got``,
+        the article of each record left unread (as recorded; of every record it had, for
+        a file left unread as unchanged). A file the index no longer holds all of as it
+        was read (an article of it replaced by another file's of the same id, or
+        records.json not written after a run's commit) is read again."""
         if got.articles is None:
-            return len(self._known(got.path)) == len(self.old_records.get(got.path, {}))
-        held = self._held_hashes(got.path)
+            return len(self._known(got.path, held)) == len(self.old_records.get(got.path, {}))
         return all(item.content_hash in held for item in got.articles
                    if isinstance(item, Known))
 
@@ -658,28 +658,28 @@ class _Run:
         """The id of the article the index holds from ``path`` by its content hash."""
         return {self.indexed[doc_id][0]: doc_id for doc_id in self.ids_by_path.get(path, ())}
 
-    def _known(self, path: str) -> dict[str, str]:
-        """The records of ``path`` whose articles the index holds as they were read."""
-        held = self._held_hashes(path)
+    def _known(self, path: str, held: dict[str, str]) -> dict[str, str]:
+        """The records of ``path`` whose articles the index holds (``held``) as they
+        were read."""
         return {digest: content_hash for digest, content_hash in
                 self.old_records.get(path, {}).items() if content_hash in held}
 
-    def _add_read(self, got: _Read) -> None:
+    def _add_read(self, got: _Read, held: dict[str, str]) -> None:
         """Count the articles of a file read in this run, recording the digest of each of
-        its records with the content hash of its article, and give each spooled article
-        to write its cluster (None for the others)."""
+        its records with the content hash of its article (a Known's article is the one
+        the index holds, ``held``), and give each spooled article to write its cluster
+        (None for the others)."""
         path = got.path
         records = self.records[path] = {}
-        held = self._held_hashes(path) if not self.rebuild else {}
-        written = []  # whether each spooled article is to be written
+        ids, written = [], []  # of each spooled article, and whether it is to be written
         for item in got.articles:  # a Known only in a run into the live index
             doc_id = held[item.content_hash] if isinstance(item, Known) else item.id
             records[item.record] = item.content_hash
             new = self._first(doc_id, path) and self._counted(doc_id, item.content_hash, path)
             if isinstance(item, _Spooled):
+                ids.append(doc_id)
                 written.append(new)
-        self._assign(got.spools, [item.id for item in got.articles
-                                  if isinstance(item, _Spooled)], written)
+        self._assign(got.spools, ids, written)
 
     def _assign(self, spools: list[tuple[str, list]], ids: list[str],
                 written: list[bool] | None = None) -> None:
