@@ -46,7 +46,7 @@ from .store import RECORDS, WriteSession, open_index, read_sources, write_source
 
 POOL_BYTES = 4 << 20  # sources smaller than this in all are read in the indexing process
 BATCH = 64  # articles to a spool file
-SEGMENT_MIN = 1000  # articles written before a run writes a second segment
+SEGMENT_MIN = 500  # articles written before a run writes a second segment
 AHEAD = 2  # tasks per worker submitted ahead of the one whose result is taken
 READ_AHEAD = 64 << 20  # bytes of source files read ahead (see _read_ahead)
 RECENT = 1 << 16  # values of fields other than texts whose postings a writer keeps
