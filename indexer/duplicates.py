@@ -6,13 +6,15 @@ CRC-32s of its folded words, summarised by a MinHash signature of 128 permutatio
 their shingle sets is at least JACCARD. Candidates are found by locality-sensitive
 hashing: the signature is cut into 32 bands of 4 values, and articles that agree on a
 whole band are compared; a pair at Jaccard 0.5 agrees on some band with probability
-0.87, at 0.6 with 0.99. Signatures are kept in the index (a column), and the bands in
-memory while an indexing run lasts.
+0.87, at 0.6 with 0.99. Signatures are kept in the index (a column), and so are the
+band keys of each segment's, sorted (see band_run), for an incremental run to search.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import Callable
 
 import numpy as np
 
@@ -79,34 +81,71 @@ def _band_keys(signatures: np.ndarray) -> np.ndarray:
     return keys ^ _SALT
 
 
+def numbered_keys(signatures: np.ndarray, numbers) -> np.ndarray:
+    """The band keys of ``signatures`` (rows), each key's high 32 bits above the number
+    of its row in ``numbers`` (a key shared by chance only adds a candidate to compare)."""
+    return _numbered(_band_keys(signatures), numbers)
+
+
+def _numbered(keys: np.ndarray, numbers) -> np.ndarray:
+    return keys.ravel() & _HIGH | np.repeat(np.asarray(numbers, np.uint64), BANDS)
+
+
+def band_run(signatures: list[bytes], numbers) -> np.ndarray:
+    """The numbered band keys (see numbered_keys) of stored ``signatures``, sorted."""
+    matrix = np.frombuffer(b"".join(signatures), np.uint32).reshape(-1, NUM_PERM)
+    return np.sort(numbered_keys(matrix, numbers))
+
+
+@dataclass
+class Signed:
+    """The signatures of the articles already in an index, each article by its place in
+    the index's lists (see :meth:`Clusters.add_existing`): runs of sorted band keys (see
+    band_run), each with the place of the article each number in its keys stands for
+    (-1 for none: deleted since), and a function giving the signatures (rows) of the
+    articles at some places."""
+
+    runs: list[tuple[np.ndarray, np.ndarray]]
+    signatures: Callable[[np.ndarray], np.ndarray]
+
+    @classmethod
+    def of(cls, signatures: list[bytes]) -> "Signed":
+        """From the stored signature of each article (empty for none)."""
+        places = np.array([n for n, data in enumerate(signatures) if data], np.int64)
+        kept = [signatures[n] for n in places.tolist()]
+        matrix = np.frombuffer(b"".join(kept), np.uint32).reshape(-1, NUM_PERM)
+        row = np.zeros(len(signatures), np.int64)
+        row[places] = np.arange(len(places))
+        return cls([(band_run(kept, range(len(kept))), places)], lambda at: matrix[row[at]])
+
+
 class Clusters:
     """Puts each article of an indexing run into a cluster of near-duplicates: the
     cluster of its most similar earlier article, if similar enough, else a cluster of
     its own (named by its id). Earlier articles are those already in the index (given
     with ``add_existing``) and those assigned before in the run.
 
-    Signatures live in a matrix, a row per article, and the keys of their bands in a
-    few sorted runs for binary search, each key's high 32 bits above its row (a key
-    shared by chance only adds a candidate to compare). Each batch's keys make a run,
-    and two runs of the same size are merged into one, as a binary counter carries: a
-    key is merged a few times, and a batch searches a few runs.
+    Each article is a row: first those in the index, then those of the run. The band
+    keys of the run's articles are kept in a few sorted runs for binary search, numbered
+    by row (see numbered_keys), beside the runs of the index's (see Signed). Each batch's
+    keys make a run, and two runs of the same size are merged into one, as a binary
+    counter carries: a key is merged a few times, and a batch searches a few runs.
     """
 
     def __init__(self):
         self.ids: list[str] = []  # of each row
         self.clusters: list[str] = []
-        self.signatures = np.empty((0, NUM_PERM), dtype=np.uint32)  # rows, and room
+        self.existing = Signed.of([])
+        self.first = 0  # the first row of the run's articles
+        self.signatures = np.empty((0, NUM_PERM), dtype=np.uint32)  # theirs, and room
         self.rows = 0
-        self.runs: list[np.ndarray] = []  # sorted keys (key high bits | row), largest first
-        self.existing: list[bytes] = []  # signatures given to add_existing, not yet added
+        self.runs: list[np.ndarray] = []  # sorted numbered keys of theirs, largest first
 
-    def add_existing(self, ids: list[str], clusters: list[str], signatures: list[bytes]):
-        """Remember articles already in the index, in their clusters, by their stored
-        signatures (empty for an empty text), all added before the next assignment."""
-        signed = [n for n, data in enumerate(signatures) if data]
-        self.ids += [ids[n] for n in signed]
-        self.clusters += [clusters[n] for n in signed]
-        self.existing += [signatures[n] for n in signed]
+    def add_existing(self, ids: list[str], clusters: list[str], signed: Signed):
+        """Remember the articles already in the index, in their clusters, whose
+        signatures are ``signed``; before any article of the run is assigned."""
+        self.ids, self.clusters, self.existing = list(ids), list(clusters), signed
+        self.first = self.rows = len(ids)
 
     def assign(self, doc_id: str, text: str) -> str:
         """The cluster of the article ``doc_id`` with body ``text``."""
@@ -115,10 +154,6 @@ class Clusters:
     def assign_signatures(self, ids: list[str], signatures: list) -> list[str]:
         """The cluster of each article of ``ids`` in turn, given the signature of its
         text (None when empty), each compared with all articles before it."""
-        if self.existing:
-            existing = np.frombuffer(b"".join(self.existing), np.uint32).reshape(-1, NUM_PERM)
-            self.existing = []
-            self._push(self._add(existing))
         clusters = list(ids)
         signed = [n for n, values in enumerate(signatures) if values is not None]
         if not signed:
@@ -126,11 +161,15 @@ class Clusters:
         first = self.rows
         keys = self._add(np.stack([signatures[n] for n in signed]))
         found = self._candidates(keys)
-        self._push(keys)
+        self.runs.append(np.sort(_numbered(keys, range(first, self.rows))))
+        while len(self.runs) > 1 and len(self.runs[-2]) <= len(self.runs[-1]):
+            last = self.runs.pop()
+            # Two sorted runs end to end: a stable sort (timsort) merges them in one pass.
+            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="stable")
         for row, n, candidates in zip(range(first, self.rows), signed, found):
-            rows = [r for r in sorted(candidates) if self.ids[r] != ids[n]]
+            rows = [r for r in candidates.tolist() if self.ids[r] != ids[n]]
             if rows:
-                similar = (self.signatures[rows] == self.signatures[row]).mean(axis=1)
+                similar = (self._signatures(rows) == self._signatures([row])).mean(axis=1)
                 best = int(np.argmax(similar))
                 if similar[best] >= JACCARD:
                     clusters[n] = self.clusters[rows[best]]
@@ -139,46 +178,59 @@ class Clusters:
         return clusters
 
     def _add(self, values: np.ndarray) -> np.ndarray:
-        """Add rows of signatures ``values``; their band keys."""
-        first, self.rows = self.rows, self.rows + len(values)
-        if self.rows > len(self.signatures):  # room for a quarter more at least
-            room = np.empty((max(self.rows + self.rows // 4, 2 * len(self.signatures)),
+        """Add rows of signatures ``values``; their band keys (rows, not numbered)."""
+        start, self.rows = self.rows - self.first, self.rows + len(values)
+        if self.rows - self.first > len(self.signatures):  # room for a quarter more at least
+            room = np.empty((max(len(values) + start * 5 // 4, 2 * len(self.signatures)),
                              NUM_PERM), np.uint32)
-            room[:first] = self.signatures[:first]
+            room[:start] = self.signatures[:start]
             self.signatures = room
-        self.signatures[first:self.rows] = values
+        self.signatures[start:start + len(values)] = values
         return _band_keys(values)
 
-    def _candidates(self, keys: np.ndarray) -> list[set[int]]:
+    def _signatures(self, rows: list[int]) -> np.ndarray:
+        """The signatures of ``rows``, the index's articles' or the run's."""
+        rows = np.asarray(rows)
+        old = rows < self.first
+        found = np.empty((len(rows), NUM_PERM), np.uint32)
+        if old.any():
+            found[old] = self.existing.signatures(rows[old])
+        found[~old] = self.signatures[rows[~old] - self.first]
+        return found
+
+    def _candidates(self, keys: np.ndarray) -> list[np.ndarray]:
         """For each row of band ``keys`` (the rows just added, in turn), the earlier
-        rows that agree with it on at least one band."""
-        found = [set() for _ in range(len(keys))]
+        rows that agree with it on at least one band, in order."""
+        later, earlier = [], []  # pairs: a row of keys, and an earlier row sharing a key
+        first = self.rows - len(keys)
         high = (keys & _HIGH).ravel()
         order = np.argsort(high)  # sorted, they are found several times faster
         high = high[order]
-        for run in self.runs:
+        for run, places in [*self.existing.runs, *((run, None) for run in self.runs)]:
+            if not len(run):
+                continue
             low = np.searchsorted(run, high)
             hits = np.flatnonzero(run[np.minimum(low, len(run) - 1)] & _HIGH == high)
-            stop = np.searchsorted(run, high[hits] | _LOW, side="right")
-            for at, start, end in zip(hits.tolist(), low[hits].tolist(), stop.tolist()):
-                found[order[at] // BANDS].update((run[start:end] & _LOW).tolist())
+            counts = np.searchsorted(run, high[hits] | _LOW, side="right") - low[hits]
+            hit = np.repeat(np.arange(len(hits)), counts)  # of each key found
+            found = low[hits][hit] + np.arange(len(hit)) - (np.cumsum(counts) - counts)[hit]
+            rows = (run[found] & _LOW).astype(np.int64)
+            later.append(order[hits][hit] // BANDS)
+            earlier.append(rows if places is None else places[rows])
         # Among these rows, by their whole keys: each finds the earlier ones.
         flat = keys.ravel()
         order = np.argsort(flat, kind="stable")  # rows stay in order within a key
         starts = np.flatnonzero(np.diff(flat[order], prepend=~flat[order[:1]]))
         sizes = np.diff(starts, append=len(flat))
-        first = self.rows - len(keys)
         for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
-            rows = (order[start:start + size] // BANDS).tolist()
-            for n, row in enumerate(rows):
-                found[row].update(first + earlier for earlier in rows[:n] if earlier < row)
-        return found
-
-    def _push(self, keys: np.ndarray) -> None:
-        """Add the band ``keys`` of the rows added last as a run."""
-        rows = np.repeat(np.arange(self.rows - len(keys), self.rows, dtype=np.uint64), BANDS)
-        self.runs.append(np.sort(keys.ravel() & _HIGH | rows))
-        while len(self.runs) > 1 and len(self.runs[-2]) <= len(self.runs[-1]):
-            last = self.runs.pop()
-            # Two sorted runs end to end: a stable sort (timsort) merges them in one pass.
-            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="stable")
+            rows = order[start:start + size] // BANDS
+            before, after = np.triu_indices(size, 1)
+            later.append(rows[after])
+            earlier.append(rows[before] + first)
+        later = np.concatenate([np.empty(0, np.int64), *later]) + first
+        earlier = np.concatenate([np.empty(0, np.int64), *earlier])
+        kept = (earlier >= 0) & (earlier < later)  # a place of none (deleted), or itself
+        pairs = np.unique((later[kept] - first) << 32 | earlier[kept])  # by row, then earlier
+        bounds = np.searchsorted(pairs >> 32, np.arange(len(keys) + 1))
+        rows = pairs & int(_LOW)
+        return [rows[start:end] for start, end in zip(bounds[:-1], bounds[1:])]

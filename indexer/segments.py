@@ -7,6 +7,7 @@ segment exists, whichever searcher, thread or commit reads it next.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 
@@ -14,6 +15,9 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 
+from . import duplicates
+
+BANDS = ".bands"  # of the file beside a segment's that keeps its band run (see band_run)
 SEGMENTS = 64  # segments whose readings are kept, the least recently used dropped first
 
 _lock = threading.Lock()
@@ -68,6 +72,19 @@ def column_bytes(leaf, name: str, text: bool = False) -> list[bytes] | list[str]
     if text:  # decoded at once: an ASCII text's characters are its bytes
         data = data.decode("ascii")
     return [data[start:end] for start, end in spans]
+
+
+def band_run(leaf) -> np.ndarray:
+    """The band keys of the near-duplicate signatures of the documents of segment reader
+    ``leaf``, sorted and numbered by document (see :func:`indexer.duplicates.band_run`):
+    kept beside the segment by the writer that wrote it (mapped, not read), else (for a
+    segment Whoosh merged) worked out from its column."""
+    path = os.path.join(leaf.storage().folder, leaf.segment().make_filename(BANDS))
+    if os.path.exists(path):  # an empty file cannot be mapped
+        return np.memmap(path, np.uint64, "r") if os.path.getsize(path) else np.empty(0, np.uint64)
+    values = column_bytes(leaf, "minhash")
+    numbers = [n for n, data in enumerate(values) if data]
+    return duplicates.band_run([values[n] for n in numbers], numbers)
 
 
 class Kept:

@@ -37,7 +37,7 @@ from .analysis import Lexicon
 from .article import Article, parse_date
 from .codec import Codec
 from .columns import Columns
-from .duplicates import Clusters, hashes_signature
+from .duplicates import Clusters, Signed, hashes_signature, numbered_keys
 from .pool import ArrayPool
 from .schema import SCHEMA, ArticleText, Tokens
 from .sources import Known, Skip, SourceError, SourceFile, find_sources, read_articles
@@ -261,6 +261,19 @@ class _SegmentWriter(SegmentWriter):
         self.lexicon = Lexicon()  # what document() numbers the words of texts in
         self.recent: dict[tuple, tuple] = {}  # the postings of recent values of fields
         self.columns = Columns(self.perdocwriter)
+        self.bands: list[np.ndarray] = []  # numbered band keys of the articles' signatures
+
+    def add_articles(self, rows) -> None:
+        """Add the spooled articles ``rows`` (see :func:`spooled`), keeping the band keys
+        of their signatures numbered by document, to write beside the segment (see
+        :func:`indexer.segments.band_run`)."""
+        signed = [(docnum, values) for docnum, (_, values, *_) in enumerate(rows, self.docnum)
+                  if values is not None]
+        if signed:
+            numbers, values = zip(*signed)
+            self.bands.append(numbered_keys(np.stack(values), numbers))
+        for article, values, vector, cluster, words in rows:
+            self.add_document(**document(article, words, vector, values, cluster, self.lexicon))
 
     def add_document(self, **fields):
         """Whoosh's ``add_document`` for morgue's schema (no boosts, spellings or
@@ -307,6 +320,9 @@ class _SegmentWriter(SegmentWriter):
         return postings, length
 
     def _flush_segment(self):
+        keys = np.sort(np.concatenate(self.bands)) if self.bands else np.empty(0, np.uint64)
+        with self.storage.create_file(self.newsegment.make_filename(segments.BANDS)) as file:
+            file.write(keys.tobytes())
         self.columns.write()
         self.perdocwriter.close()
         reader, writer = self.per_document_reader(), self.fieldwriter
@@ -338,10 +354,7 @@ def _write_segment(folder: str, spools: list[tuple[str, list[str | None]]]):
     it); the segment."""
     writer = _SegmentWriter(open_index(Path(folder)), _lk=False, compound=False, codec=Codec())
     for spool, clusters in spools:
-        for article, values, vector, cluster, words in spooled(spool, clusters,
-                                                               writer.lexicon):
-            writer.add_document(**document(article, words, vector, values, cluster,
-                                           writer.lexicon))
+        writer.add_articles(spooled(spool, clusters, writer.lexicon))
     return writer._finalize_segment()
 
 
@@ -505,9 +518,9 @@ class WhooshStore:
       generation with nothing live), ``generation`` (the target's directory), and
       ``old_sources`` and ``old_records`` (the files' and their records' digests as the
       live index recorded them, see :func:`indexer.store.read_sources`);
-    - ``indexed()``: the ids, content hashes, paths, clusters and signatures (bytes) of
-      the live articles, as five lists; ``article(id)``: a live article, to copy into a
-      rebuild;
+    - ``indexed()``: the ids, content hashes, paths and clusters of the live articles, as
+      four lists, and their signatures (an :class:`indexer.duplicates.Signed`);
+      ``article(id)``: a live article, to copy into a rebuild;
     - ``delete(id)`` (incremental runs only); ``spool_folder``: where the new articles
       are spooled; ``write(spools, in_order, jobs)``: write the spooled articles (each
       spool with the cluster of each of its articles) and commit them with the deletions;
@@ -532,13 +545,22 @@ class WhooshStore:
         self.spool_folder = self.writer.temp_storage().folder
         self.docnums: dict[str, int] = {}  # of each live article, as indexed() reads them
 
-    def indexed(self) -> list[list]:
-        if self.searcher is None:
-            return [[] for _ in range(5)]
-        names = ("id", "content_hash", "path", "cluster", "minhash")
-        docnums, columns = _live_columns(self.searcher.reader(), names, names[:4])
+    def indexed(self) -> list:
+        names = ("id", "content_hash", "path", "cluster")
+        reader = self.searcher.reader() if self.searcher else None
+        docnums, columns = (_live_columns(reader, names, names) if reader else
+                            ([], [[] for _ in names]))
         self.docnums = dict(zip(columns[0], docnums))
-        return columns
+        if not docnums:
+            return [*columns, Signed.of([])]
+        place = np.full(reader.doc_count_all(), -1, np.int64)
+        place[docnums] = np.arange(len(docnums))
+        stored, docnums = reader.column_reader("minhash"), np.array(docnums, np.int64)
+        return [*columns, Signed(
+            [(segments.band_run(leaf), place[offset:offset + leaf.doc_count_all()])
+             for leaf, offset in segments.leaves(reader)],
+            lambda at: np.stack([np.frombuffer(stored[docnum], np.uint32)
+                                 for docnum in docnums[at].tolist()]))]
 
     def article(self, doc_id: str) -> Article:
         return stored_article(self.searcher.document(id=doc_id))
@@ -603,12 +625,12 @@ class _Run:
     def _read_index(self) -> None:
         """Read what the store holds of each article. Near-duplicates are looked for
         among them too, unless this is a rebuild (whose index starts empty)."""
-        ids, hashes, paths, clusters, signatures = self.store.indexed()
+        ids, hashes, paths, clusters, signed = self.store.indexed()
         self.indexed = dict(zip(ids, zip(hashes, paths)))
         for doc_id, path in zip(ids, paths):
             self.ids_by_path.setdefault(path, []).append(doc_id)
         if not self.rebuild:
-            self.clusters.add_existing(ids, clusters, signatures)
+            self.clusters.add_existing(ids, clusters, signed)
 
     def add(self, sources, in_order=_here, ahead: int | None = None) -> None:
         """Index the source files ``sources`` (recording the Skips among them), reading,

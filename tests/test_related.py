@@ -7,14 +7,16 @@ import subprocess
 import sys
 
 import jsonschema
+import numpy as np
 import pytest
 
 from bench.corpora import write_jsonl
-from indexer import vectors
-from indexer.duplicates import Clusters, signature
+from indexer import segments, vectors
+from indexer.duplicates import BANDS, Clusters, Signed, signature
 from indexer.related import MAX_TEXT_CHARS, TextError
 from indexer.search import Archive
 from indexer.store import open_live
+from indexer import writing
 from indexer.writing import index_paths
 from webapp import create_app
 from webapp.openapi import spec
@@ -150,6 +152,36 @@ def test_a_wire_copy_added_later_joins_the_cluster_of_the_original(tmp_path, bac
     assert hits[0].copies == 2 and hits[0].also_published_by == ["Other Wire"]
 
 
+def test_a_copy_of_a_story_since_replaced_starts_a_cluster_of_its_own(tmp_path):
+    """The band keys kept beside a segment hold the articles deleted from it since."""
+    [original, other] = [r for r in reuters_records(400) if r["id"] in ("reuters-5", "reuters-9")]
+    write_jsonl(tmp_path / "a.jsonl", [original])
+    index_paths([tmp_path], tmp_path / "index")
+    write_jsonl(tmp_path / "a.jsonl", [dict(other, id=original["id"])])
+    assert index_paths([tmp_path], tmp_path / "index").updated == 1
+    write_jsonl(tmp_path / "b.jsonl", [dict(original, id="copy")])
+    assert index_paths([tmp_path], tmp_path / "index").clusters == 0
+    write_jsonl(tmp_path / "c.jsonl", [dict(original, id="second copy")])
+    assert index_paths([tmp_path], tmp_path / "index").clusters == 1
+
+
+def test_the_band_keys_kept_beside_each_segment_are_those_of_its_signatures(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setattr(writing, "SEGMENT_MIN", 100)  # a segment per worker
+    write_jsonl(tmp_path / "a.jsonl", reuters_records(400)[:150])
+    write_jsonl(tmp_path / "b.jsonl", reuters_records(400)[150:])
+    index_paths([tmp_path], tmp_path / "index", jobs=2)
+    with open_live(tmp_path / "index").reader() as reader:
+        leaves = segments.leaves(reader)
+        kept = [np.array(segments.band_run(leaf)) for leaf, _ in leaves]
+        for leaf, _ in leaves:  # as worked out for a segment Whoosh merged, which has none
+            os.remove(os.path.join(leaf.storage().folder,
+                                   leaf.segment().make_filename(segments.BANDS)))
+        worked_out = [segments.band_run(leaf) for leaf, _ in leaves]
+    assert len(kept) == 2 and all(len(run) > 100 * BANDS for run in kept)
+    assert all(np.array_equal(a, b) for a, b in zip(kept, worked_out))
+
+
 def test_an_indexed_article_weighs_its_words_as_the_same_text_given_as_a_draft(index_dir):
     """The term vector indexing keeps for an article (from the term numbers its fields
     were analysed into) is the one its title and text give as a draft."""
@@ -199,8 +231,8 @@ def test_clusters_found_a_batch_at_a_time_are_those_found_one_by_one():
                 clusters.assign_signatures(ids[start:start + size],
                                            signatures[start:start + size])] == expected
     indexed = Clusters()  # the first 300 already in the index, then the rest in batches
-    indexed.add_existing(ids[:300], expected[:300], [b"" if values is None else values.tobytes()
-                                                     for values in signatures[:300]])
+    indexed.add_existing(ids[:300], expected[:300], Signed.of(
+        [b"" if values is None else values.tobytes() for values in signatures[:300]]))
     assert [cluster for start in range(300, len(ids), 64) for cluster in
             indexed.assign_signatures(ids[start:start + 64],
                                       signatures[start:start + 64])] == expected[300:]

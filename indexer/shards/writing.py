@@ -47,6 +47,7 @@ from pathlib import Path
 
 import xapian
 
+from ..duplicates import Signed
 from ..schema import SCHEMA_VERSION
 from ..settings import SHARD_COUNT, Settings
 from ..store import RECORDS, WriteSession, WrongBackend, generation_meta, read_sources
@@ -311,11 +312,12 @@ class ShardStore:
             self.old_sources.pop(path, None)
             self.deleted.append(doc_id)
 
-    def indexed(self) -> list[list]:
+    def indexed(self) -> list:
         rows = [] if self.live_catalog is None else [row for row in self.live_catalog.execute(
             "SELECT id, content_hash, path, cluster, signature FROM articles ORDER BY rowid")
             if row[0] not in self.missing]
-        return [list(column) for column in zip(*rows)] or [[] for _ in range(5)]
+        *columns, signatures = [list(column) for column in zip(*rows)] or [[] for _ in range(5)]
+        return [*columns, Signed.of(signatures)]
 
     def article(self, doc_id: str):
         id_term = term("id", doc_id)
