@@ -1,19 +1,19 @@
 """Near-duplicates: the same story republished with small edits, grouped into clusters.
 
 Each body is reduced to the set of its word 3-grams (shingles), each hashed from the
-CRC-32s of its folded words, summarised by a MinHash signature of 128 permutations
-(datasketch). Two bodies are near-duplicates when the estimated Jaccard similarity of
-their shingle sets is at least JACCARD. Candidates are found by locality-sensitive
-hashing: the signature is cut into 32 bands of 4 values, and articles that agree on a
-whole band are compared; a pair at Jaccard 0.5 agrees on some band with probability
-0.87, at 0.6 with 0.99. Signatures are kept in the index (a column), and so are the
-band keys of each segment's, sorted (see band_run), for an incremental run to search.
+CRC-32s of its folded words, summarised by a MinHash signature: the least hash of its
+3-grams under each of 128 hash functions. Two bodies are near-duplicates when the
+estimated Jaccard similarity of their shingle sets is at least JACCARD. Candidates are
+found by locality-sensitive hashing: the signature is cut into 32 bands of 4 values, and
+articles that agree on a whole band are compared; a pair at Jaccard 0.5 agrees on some
+band with probability 0.87, at 0.6 with 0.99. Signatures are kept in the index (a
+column), and so are the band keys of each segment's, sorted (see band_run), for an
+incremental run to search.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Callable
 
 import numpy as np
@@ -24,7 +24,6 @@ NUM_PERM = 128
 BANDS, ROWS = 32, 4
 SHINGLE = 3
 JACCARD = 0.5
-SCHEME = "affine32"  # datasketch's permutation scheme: 32-bit values
 # Odd 64-bit multipliers that mix the four values of a band into one key, and a salt
 # for each band, so that the keys of all bands can be kept in one sorted array.
 _MIX = np.random.default_rng(1).integers(1, 2**63, size=ROWS, dtype=np.uint64) | np.uint64(1)
@@ -32,18 +31,13 @@ _SALT = np.random.default_rng(2).integers(0, 2**63, size=BANDS, dtype=np.uint64)
 # Odd 64-bit multipliers that mix the words of a 3-gram into its hash.
 _SHINGLE_MIX = np.random.default_rng(3).integers(1, 2**63, size=SHINGLE, dtype=np.uint64) \
     | np.uint64(1)
+# The NUM_PERM hash functions of a signature, each the high 32 bits of a * x + b modulo
+# 2**64 for a 32-bit x (multiply-add-shift: a universal family), a odd and b random.
+_PERMUTE = np.random.default_rng(4).integers(0, 2**64, size=(NUM_PERM, 2), dtype=np.uint64) \
+    | np.array([1, 0], np.uint64)
+_GRAMS = 2048
 _LOW = np.uint64(0xFFFFFFFF)
 _HIGH = ~_LOW
-
-
-@cache
-def _minhash():
-    """The MinHash of hash values given as ints that a process signs with, cleared
-    before each text. datasketch is imported when first needed: with the SciPy it
-    imports, that takes 0.2 s, which a process that only compares signatures (an
-    incremental run's indexing process) is spared."""
-    from datasketch import MinHash
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME, hashfunc=int)
 
 
 def signature(text: str, lexicon: Lexicon | None = None) -> np.ndarray | None:
@@ -66,10 +60,12 @@ def hashes_signature(hashes: np.ndarray) -> np.ndarray | None:
     grams = words[:count] * _SHINGLE_MIX[0]
     for n in range(1, SHINGLE):
         grams += words[n:n + count] * _SHINGLE_MIX[n]
-    minhash = _minhash()
-    minhash.clear()
-    minhash.update_batch(np.unique(grams >> np.uint64(32)).tolist())
-    return minhash.hashvalues.astype(np.uint32)
+    grams = np.unique(grams >> np.uint64(32))
+    values = np.full(NUM_PERM, _LOW, np.uint64)
+    for start in range(0, len(grams), _GRAMS):  # a bounded table of hashes at a time
+        hashed = _PERMUTE[:, :1] * grams[start:start + _GRAMS] + _PERMUTE[:, 1:]
+        values = np.minimum(values, hashed.min(axis=1) >> np.uint64(32))
+    return values.astype(np.uint32)
 
 
 def _band_keys(signatures: np.ndarray) -> np.ndarray:

@@ -90,7 +90,7 @@ def _facet():
 
 
 # Raised whenever the fields change: an index of another version is rebuilt, not read.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = Schema(
     id=ID(stored=True, unique=True, sortable=True),
