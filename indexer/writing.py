@@ -692,15 +692,15 @@ class _Run:
         the index holds, ``held``), and give each spooled article to write its cluster
         (None for the others)."""
         path = got.path
-        records = self.records[path] = {}
+        self.records[path] = {item.record: item.content_hash for item in got.articles}
         ids, written = [], []  # of each spooled article, and whether it is to be written
         for item in got.articles:  # a Known only in a run into the live index
-            doc_id = held[item.content_hash] if isinstance(item, Known) else item.id
-            records[item.record] = item.content_hash
-            new = self._first(doc_id, path) and self._counted(doc_id, item.content_hash, path)
-            if isinstance(item, _Spooled):
-                ids.append(doc_id)
-                written.append(new)
+            if type(item) is Known:  # held from this file as it is: unchanged
+                self.summary.unchanged += self._first(held[item.content_hash], path)
+            else:
+                ids.append(item.id)
+                written.append(self._first(item.id, path) and
+                               self._counted(item.id, item.content_hash, path))
         self._assign(got.spools, ids, written)
 
     def _assign(self, spools: list[tuple[str, list]], ids: list[str],
