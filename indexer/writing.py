@@ -148,27 +148,22 @@ def _covers(roots: list[Path], path: str) -> bool:
     return any(path == str(root) or path.startswith(str(root) + "/") for root in roots)
 
 
-@dataclass(frozen=True)
-class _Spooled:
-    """An article read in this run and kept in a spool file, as the run compares it."""
-
-    record: str  # the digest of the record it was read from
-    id: str
-    content_hash: str
-
-
 @dataclass
 class _Read:
-    """What reading one source file gave: each of its articles in order (a Known for a
-    record read before, else a _Spooled) and the spool files holding the _Spooled ones,
-    BATCH to a file (named from ``spool``), each with their signatures; or no articles
-    when the file is unchanged since the last run (``digest`` as recorded) or cannot be
-    read (``error``)."""
+    """What reading one source file gave: the digest of the record of each of its
+    articles in order, the content hash of each, and the id of each read in this run
+    (None for a record left unread as read before: a Known), and the spool files holding
+    the articles read, BATCH to a file (named from ``spool``), each with their
+    signatures; or no articles (``records`` None) when the file is unchanged since the
+    last run (``digest`` as recorded) or cannot be read (``error``). Columns rather than
+    an object per article, which would take longer to pass between processes."""
 
     source: SourceFile
     spool: str
     digest: str = ""
-    articles: list[_Spooled | Known] | None = None
+    records: list[str] | None = None
+    hashes: list[str] = field(default_factory=list)
+    ids: list[str | None] = field(default_factory=list)
     spools: list[tuple[str, list[np.ndarray | None]]] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
     error: Skip | None = None
@@ -197,12 +192,11 @@ def _read(source: SourceFile | Skip, spool: str, old_digest: str | None = None,
         articles, skips = read_articles(source, data, known)
     except SourceError as error:
         return _Read(source, spool, error=Skip(str(source.path), str(error)))
-    spools = _spools([article for article in articles if not isinstance(article, Known)],
-                     spool)
-    return _Read(source, spool, digest, [
-        article if isinstance(article, Known) else
-        _Spooled(article.record, article.id, article.content_hash) for article in articles],
-        spools, skips)
+    read = [article for article in articles if type(article) is not Known]
+    return _Read(source, spool, digest, [article.record for article in articles],
+                 [article.content_hash for article in articles],
+                 [None if type(article) is Known else article.id for article in articles],
+                 _spools(read, spool), skips)
 
 
 @dataclass
@@ -649,7 +643,7 @@ class _Run:
                 for spool, _ in got.spools:
                     os.remove(spool)
                 got = _read(got.source, got.spool + "-again", None, self._known(got.path, held))
-            if got.articles is None:
+            if got.records is None:
                 self._keep(got.path, got.error)
             else:
                 self.summary.skipped.extend(got.skips)
@@ -671,10 +665,10 @@ class _Run:
         a file left unread as unchanged). A file the index no longer holds all of as it
         was read (an article of it replaced by another file's of the same id, or
         records.json not written after a run's commit) is read again."""
-        if got.articles is None:
+        if got.records is None:
             return len(self._known(got.path, held)) == len(self.old_records.get(got.path, {}))
-        return all(item.content_hash in held for item in got.articles
-                   if isinstance(item, Known))
+        return all(content_hash in held for doc_id, content_hash in zip(got.ids, got.hashes)
+                   if doc_id is None)
 
     def _held_hashes(self, path: str) -> dict[str, str]:
         """The id of the article the index holds from ``path`` by its content hash."""
@@ -692,15 +686,15 @@ class _Run:
         the index holds, ``held``), and give each spooled article to write its cluster
         (None for the others)."""
         path = got.path
-        self.records[path] = {item.record: item.content_hash for item in got.articles}
+        self.records[path] = dict(zip(got.records, got.hashes))
         ids, written = [], []  # of each spooled article, and whether it is to be written
-        for item in got.articles:  # a Known only in a run into the live index
-            if type(item) is Known:  # held from this file as it is: unchanged
-                self.summary.unchanged += self._first(held[item.content_hash], path)
+        for doc_id, content_hash in zip(got.ids, got.hashes):  # Knowns only in the live index
+            if doc_id is None:  # a Known: held from this file as it is, unchanged
+                self.summary.unchanged += self._first(held[content_hash], path)
             else:
-                ids.append(item.id)
-                written.append(self._first(item.id, path) and
-                               self._counted(item.id, item.content_hash, path))
+                ids.append(doc_id)
+                written.append(self._first(doc_id, path) and
+                               self._counted(doc_id, content_hash, path))
         self._assign(got.spools, ids, written)
 
     def _assign(self, spools: list[tuple[str, list]], ids: list[str],
