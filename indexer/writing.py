@@ -313,10 +313,16 @@ class _SegmentWriter(SegmentWriter):
         self.recent[name, value] = postings, length
         return postings, length
 
-    def _flush_segment(self):
-        keys = np.sort(np.concatenate(self.bands)) if self.bands else np.empty(0, np.uint64)
+    def _write_bands(self) -> None:
+        """Write the band keys of the articles' signatures beside the segment, sorted;
+        their memory is freed before the postings are written."""
+        keys, self.bands = np.concatenate([np.empty(0, np.uint64), *self.bands]), []
+        keys.sort()
         with self.storage.create_file(self.newsegment.make_filename(segments.BANDS)) as file:
-            file.write(keys.tobytes())
+            file.write(keys.data)
+
+    def _flush_segment(self):
+        self._write_bands()
         self.columns.write()
         self.perdocwriter.close()
         reader, writer = self.per_document_reader(), self.fieldwriter
