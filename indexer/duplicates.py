@@ -87,10 +87,12 @@ def _numbered(keys: np.ndarray, numbers) -> np.ndarray:
     return keys.ravel() & _HIGH | np.repeat(np.asarray(numbers, np.uint64), BANDS)
 
 
-def band_run(signatures: list[bytes], numbers) -> np.ndarray:
-    """The numbered band keys (see numbered_keys) of stored ``signatures``, sorted."""
-    matrix = np.frombuffer(b"".join(signatures), np.uint32).reshape(-1, NUM_PERM)
-    return np.sort(numbered_keys(matrix, numbers))
+def band_run(signatures: list[bytes]) -> np.ndarray:
+    """The band keys of stored ``signatures`` (empty for an empty text, which has none),
+    each numbered by its signature's place in the list (see numbered_keys), sorted."""
+    places = [n for n, data in enumerate(signatures) if data]
+    matrix = np.frombuffer(b"".join(signatures[n] for n in places), np.uint32)
+    return np.sort(numbered_keys(matrix.reshape(-1, NUM_PERM), places))
 
 
 @dataclass
@@ -98,21 +100,20 @@ class Signed:
     """The signatures of the articles already in an index, each article by its place in
     the index's lists (see :meth:`Clusters.add_existing`): runs of sorted band keys (see
     band_run), each with the place of the article each number in its keys stands for
-    (-1 for none: deleted since), and a function giving the signatures (rows) of the
-    articles at some places."""
+    (-1 for none: deleted since), and a function giving the stored signature of the
+    article at a place."""
 
     runs: list[tuple[np.ndarray, np.ndarray]]
-    signatures: Callable[[np.ndarray], np.ndarray]
+    stored: Callable[[int], bytes]
 
     @classmethod
     def of(cls, signatures: list[bytes]) -> "Signed":
         """From the stored signature of each article (empty for none)."""
-        places = np.array([n for n, data in enumerate(signatures) if data], np.int64)
-        kept = [signatures[n] for n in places.tolist()]
-        matrix = np.frombuffer(b"".join(kept), np.uint32).reshape(-1, NUM_PERM)
-        row = np.zeros(len(signatures), np.int64)
-        row[places] = np.arange(len(places))
-        return cls([(band_run(kept, range(len(kept))), places)], lambda at: matrix[row[at]])
+        return cls([(band_run(signatures), np.arange(len(signatures)))], signatures.__getitem__)
+
+    def signatures(self, places: np.ndarray) -> np.ndarray:
+        """The signatures (rows) of the articles at ``places``."""
+        return np.stack([np.frombuffer(self.stored(n), np.uint32) for n in places.tolist()])
 
 
 class Clusters:
@@ -165,7 +166,7 @@ class Clusters:
         for row, n, candidates in zip(range(first, self.rows), signed, found):
             rows = [r for r in candidates.tolist() if self.ids[r] != ids[n]]
             if rows:
-                similar = (self._signatures(rows) == self._signatures([row])).mean(axis=1)
+                similar = (self._signatures(rows) == self.signatures[row - self.first]).mean(axis=1)
                 best = int(np.argmax(similar))
                 if similar[best] >= JACCARD:
                     clusters[n] = self.clusters[rows[best]]
@@ -185,7 +186,7 @@ class Clusters:
         return _band_keys(values)
 
     def _signatures(self, rows: list[int]) -> np.ndarray:
-        """The signatures of ``rows``, the index's articles' or the run's."""
+        """The signatures of earlier ``rows``, the index's articles' or the run's."""
         rows = np.asarray(rows)
         old = rows < self.first
         found = np.empty((len(rows), NUM_PERM), np.uint32)

@@ -82,9 +82,7 @@ def band_run(leaf) -> np.ndarray:
     path = os.path.join(leaf.storage().folder, leaf.segment().make_filename(BANDS))
     if os.path.exists(path):  # an empty file cannot be mapped
         return np.memmap(path, np.uint64, "r") if os.path.getsize(path) else np.empty(0, np.uint64)
-    values = column_bytes(leaf, "minhash")
-    numbers = [n for n, data in enumerate(values) if data]
-    return duplicates.band_run([values[n] for n in numbers], numbers)
+    return duplicates.band_run(column_bytes(leaf, "minhash"))
 
 
 class Kept:

@@ -555,12 +555,10 @@ class WhooshStore:
             return [*columns, Signed.of([])]
         place = np.full(reader.doc_count_all(), -1, np.int64)
         place[docnums] = np.arange(len(docnums))
-        stored, docnums = reader.column_reader("minhash"), np.array(docnums, np.int64)
+        stored = reader.column_reader("minhash")
         return [*columns, Signed(
             [(segments.band_run(leaf), place[offset:offset + leaf.doc_count_all()])
-             for leaf, offset in segments.leaves(reader)],
-            lambda at: np.stack([np.frombuffer(stored[docnum], np.uint32)
-                                 for docnum in docnums[at].tolist()]))]
+             for leaf, offset in segments.leaves(reader)], lambda at: stored[docnums[at]])]
 
     def article(self, doc_id: str) -> Article:
         return stored_article(self.searcher.document(id=doc_id))
